@@ -1,0 +1,85 @@
+// Entry point: `weed-volume [weed global flags] [volume] [volume flags]`, the command line of
+// `weed [global flags] volume [flags]`. Bad flags exit 2 with one line before anything is touched.
+
+import { loadSecurityConfig } from "../security/config.js";
+import { startVolumeServer } from "../server/volume-server.js";
+import { configureLog, log } from "../util/log.js";
+import { FlagError, HelpRequested, type ParseResult } from "./flag-set.js";
+import { buildOptions, type VolumeServerOptions } from "./options.js";
+import { volumeFlagSet } from "./volume-flags.js";
+
+const USAGE_LINE = "weed-volume -port=8080 -dir=/tmp -max=5 -ip=server_name -master=localhost:9333";
+
+function parseCommandLine(argv: string[]): ParseResult {
+  const flags = volumeFlagSet();
+  // Global flags may come first and the word "volume" may follow, as in `weed -v=1 volume -port=1`.
+  const first = flags.parse(argv);
+  if (first.rest[0] !== "volume") return first;
+  const second = flags.parse(first.rest.slice(1));
+  for (const name of first.set) {
+    if (!second.set.has(name)) {
+      second.values.set(name, first.values.get(name)!);
+      second.set.add(name);
+    }
+  }
+  return second;
+}
+
+function usage(): string {
+  return `Example: ${USAGE_LINE}\nDefault Usage:\n${volumeFlagSet().defaults()}Description:\n  start a volume server to provide storage spaces\n`;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`weed-volume: ${message}\n`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  let parsed: ParseResult;
+  let options: VolumeServerOptions;
+  try {
+    parsed = parseCommandLine(process.argv.slice(2));
+    options = buildOptions(parsed);
+  } catch (err) {
+    if (err instanceof HelpRequested) {
+      process.stdout.write(usage());
+      process.exit(0);
+    }
+    if (err instanceof FlagError) fail(err.message);
+    throw err;
+  }
+  let security: ReturnType<typeof loadSecurityConfig>;
+  try {
+    security = loadSecurityConfig(options.securityFile, options.configDir);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+
+  configureLog({ verbosity: options.verbosity, json: parsed.values.get("log_json") === true });
+  if (parsed.rest.length > 0) log.warn(`ignoring extra arguments: ${parsed.rest.join(" ")}`);
+  for (const name of options.notImplemented) log.warn(`flag -${name} is accepted but not yet implemented`);
+  for (const warning of options.warnings) log.warn(warning);
+  log.info(security.path ? `loaded security configuration from ${security.path}` : "no security.toml found");
+
+  const server = await startVolumeServer(options, security);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`volume server received ${signal}, shutting down`);
+    server.shutdown().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error(`shutdown: ${(err as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+main().catch((err: unknown) => {
+  log.error(`volume server failed to start: ${(err as Error).stack ?? err}`);
+  process.exit(1);
+});

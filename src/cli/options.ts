@@ -1,0 +1,218 @@
+// Turns parsed flags into the server's typed options, checking everything that can be checked before
+// a directory is touched; a bad value is a FlagError (one line, exit 2), as the issue asks.
+
+import { networkInterfaces } from "node:os";
+import { resolve } from "node:path";
+import { FlagError, type ParseResult } from "./flag-set.js";
+import { type MinFreeSpace, parseMinFreeSpace } from "./min-free-space.js";
+import { HONOURED_FLAGS } from "./volume-flags.js";
+
+export type NeedleMapKind = "memory" | "leveldb" | "leveldbMedium" | "leveldbLarge";
+export type ReadMode = "local" | "proxy" | "redirect";
+
+export interface DataFolder {
+  directory: string;
+  maxVolumeCount: number;
+  minFreeSpace: MinFreeSpace;
+  /** "" is the hard-drive type, as in Go; "ssd" or any tag otherwise. */
+  diskType: string;
+  tags: string[];
+}
+
+export interface VolumeServerOptions {
+  port: number;
+  grpcPort: number;
+  publicPort: number;
+  ip: string;
+  bindIp: string;
+  /** True when -ip.bind was not given: then loopback is listened on as well, as Go does. */
+  listenOnLocalhost: boolean;
+  id: string;
+  publicUrl: string;
+  masters: string[];
+  preStopSeconds: number;
+  idleTimeoutSeconds: number;
+  dataCenter: string;
+  rack: string;
+  needleMapKind: NeedleMapKind;
+  folders: DataFolder[];
+  idxFolder: string;
+  fixJpgOrientation: boolean;
+  readMode: ReadMode;
+  compactionMBps: number;
+  maintenanceMBps: number;
+  maxParallelVacuumCommits: number;
+  fileSizeLimitMB: number;
+  leveldbTimeoutHours: number;
+  concurrentUploadLimitBytes: number;
+  concurrentDownloadLimitBytes: number;
+  inflightUploadDataTimeoutMs: number;
+  inflightDownloadDataTimeoutMs: number;
+  hasSlowRead: boolean;
+  readBufferSizeMB: number;
+  allowUntrustedRemoteEndpoints: boolean;
+  whiteList: string[];
+  metricsPort: number;
+  metricsIp: string;
+  configDir: string;
+  securityFile: string;
+  verbosity: number;
+  /** Flags given on the command line that this server does not act on yet. */
+  notImplemented: string[];
+  /** Warnings to log at start-up (e.g. an unknown -index value falling back as Go's does). */
+  warnings: string[];
+}
+
+export function buildOptions(parsed: ParseResult): VolumeServerOptions {
+  const { values, set } = parsed;
+  const str = (name: string) => values.get(name) as string;
+  const int = (name: string) => values.get(name) as number;
+  const bool = (name: string) => values.get(name) as boolean;
+  const warnings: string[] = [];
+
+  const directories = str("dir")
+    .split(",")
+    .map((d) => resolvePath(d));
+  const maxCounts = str("max")
+    .split(",")
+    .map((m) => {
+      if (!/^[+-]?\d+$/.test(m)) throw new FlagError(`The max specified in -max not a valid number ${m}`);
+      return Number(m);
+    });
+  const perFolder = <T>(list: T[], what: string): T[] => {
+    if (list.length === 1 && directories.length > 1) return directories.map(() => list[0]!);
+    if (list.length !== directories.length) {
+      throw new FlagError(`${directories.length} directories by -dir, but only ${list.length} ${what}`);
+    }
+    return list;
+  };
+  const maxes = perFolder(maxCounts, "max is set by -max");
+  const freeSpaceSpec = str("minFreeSpace") || str("minFreeSpacePercent");
+  const freeSpaces = perFolder(
+    freeSpaceSpec.split(",").map((s) => {
+      const parsedSpace = parseMinFreeSpace(s);
+      if (!parsedSpace) throw new FlagError(`The value specified in -minFreeSpace not a valid value ${s}`);
+      return parsedSpace;
+    }),
+    "minFreeSpacePercent is set by -minFreeSpacePercent",
+  );
+  const diskTypes = perFolder(str("disk").split(",").map(toDiskType), "disk types is set by -disk");
+  const tags = folderTags(str("tags"), directories.length);
+
+  let needleMapKind: NeedleMapKind = "memory";
+  const index = str("index");
+  if (index === "leveldb" || index === "leveldbMedium" || index === "leveldbLarge") needleMapKind = index;
+  else if (index !== "memory") warnings.push(`unknown -index=${index}, using memory as weed does`);
+
+  const readMode = str("readMode");
+  if (readMode !== "local" && readMode !== "proxy" && readMode !== "redirect") {
+    throw new FlagError(`invalid value "${readMode}" for flag -readMode: expected local, proxy or redirect`);
+  }
+
+  for (const name of ["port", "port.grpc", "port.public", "metricsPort", "debug.port"]) {
+    const p = int(name);
+    if (p < 0 || p > 65535) throw new FlagError(`invalid value "${p}" for flag -${name}: not a port number`);
+  }
+
+  const ip = str("ip") || detectHostAddress();
+  const port = int("port");
+  const publicPort = int("port.public") || port;
+  const bindIp = str("ip.bind") || ip;
+  const mastersSpec = str("mserver") || str("master");
+
+  return {
+    port,
+    grpcPort: int("port.grpc") || port + 10000,
+    publicPort,
+    ip,
+    bindIp,
+    listenOnLocalhost: str("ip.bind") === "",
+    id: str("id").trim() || joinHostPort(ip, port),
+    publicUrl: str("publicUrl") || joinHostPort(ip, publicPort),
+    masters: mastersSpec
+      .split(",")
+      .map((m) => m.trim())
+      .filter((m) => m !== ""),
+    preStopSeconds: int("preStopSeconds"),
+    idleTimeoutSeconds: int("idleTimeout"),
+    dataCenter: str("dataCenter"),
+    rack: str("rack"),
+    needleMapKind,
+    folders: directories.map((directory, i) => ({
+      directory,
+      maxVolumeCount: maxes[i]!,
+      minFreeSpace: freeSpaces[i]!,
+      diskType: diskTypes[i]!,
+      tags: tags[i]!,
+    })),
+    idxFolder: str("dir.idx") ? resolvePath(str("dir.idx")) : "",
+    fixJpgOrientation: bool("images.fix.orientation"),
+    readMode,
+    compactionMBps: int("compactionMBps"),
+    maintenanceMBps: int("maintenanceMBps"),
+    maxParallelVacuumCommits: int("compactionMaxParallelCommits"),
+    fileSizeLimitMB: int("fileSizeLimitMB"),
+    leveldbTimeoutHours: int("index.leveldbTimeout"),
+    concurrentUploadLimitBytes: int("concurrentUploadLimitMB") * 1024 * 1024,
+    concurrentDownloadLimitBytes: int("concurrentDownloadLimitMB") * 1024 * 1024,
+    inflightUploadDataTimeoutMs: int("inflightUploadDataTimeout") / 1e6,
+    inflightDownloadDataTimeoutMs: int("inflightDownloadDataTimeout") / 1e6,
+    hasSlowRead: bool("hasSlowRead"),
+    readBufferSizeMB: int("readBufferSizeMB"),
+    allowUntrustedRemoteEndpoints: bool("volume.allowUntrustedRemoteEndpoints"),
+    whiteList: str("whiteList")
+      .split(",")
+      .map((w) => w.trim())
+      .filter((w) => w !== ""),
+    metricsPort: int("metricsPort"),
+    metricsIp: str("metricsIp") || str("ip.bind") || ip,
+    configDir: str("config_dir") ? resolvePath(str("config_dir")) : "",
+    securityFile: str("securityFile") ? resolvePath(str("securityFile")) : "",
+    verbosity: int("v"),
+    notImplemented: [...set].filter((name) => !HONOURED_FLAGS.has(name)),
+    warnings,
+  };
+}
+
+/** util.ResolvePath: a leading ~ is the home directory. */
+function resolvePath(p: string): string {
+  if (p === "~" || p.startsWith("~/")) p = (process.env["HOME"] ?? "") + p.slice(1);
+  return resolve(p);
+}
+
+function toDiskType(s: string): string {
+  const t = s.toLowerCase();
+  return t === "hdd" ? "" : t;
+}
+
+/** One tag group per folder; a single group applies to all of them. */
+function folderTags(spec: string, folderCount: number): string[][] {
+  const groups = spec.trim() === "" ? [] : spec.split(",");
+  const normalize = (group: string) => [
+    ...new Set(
+      group
+        .split(":")
+        .map((t) => t.trim().toLowerCase())
+        .filter((t) => t !== ""),
+    ),
+  ];
+  return Array.from({ length: folderCount }, (_, i) => {
+    const group = groups.length === 1 ? groups[0] : groups[i];
+    return group === undefined ? [] : normalize(group);
+  });
+}
+
+export function joinHostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** The first non-loopback IPv4 address of an interface that is up, else IPv6, else localhost. */
+function detectHostAddress(): string {
+  const all = Object.values(networkInterfaces()).flatMap((list) => list ?? []);
+  const external = all.filter((a) => !a.internal);
+  return (
+    external.find((a) => a.family === "IPv4")?.address ??
+    external.find((a) => a.family === "IPv6")?.address ??
+    "localhost"
+  );
+}

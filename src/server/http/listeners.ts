@@ -1,0 +1,79 @@
+// HTTP listeners with weed's conventions: bind to -ip.bind (or -ip), and also to localhost when no
+// explicit bind address was given; a connection idle for -idleTimeout seconds is closed.
+
+import { createServer, type Server } from "node:http";
+import { isIP } from "node:net";
+import type { Handler } from "./router.js";
+
+export interface HttpListener {
+  addresses: string[];
+  close(graceMs: number): Promise<void>;
+}
+
+export function isLoopbackOrWildcard(host: string): boolean {
+  return (
+    host === "" ||
+    host === "localhost" ||
+    host === "0.0.0.0" ||
+    host === "::" ||
+    host === "::1" ||
+    (isIP(host) === 4 && host.startsWith("127."))
+  );
+}
+
+function listenOne(
+  handler: Handler,
+  host: string,
+  port: number,
+  idleTimeoutSeconds: number,
+): Promise<Server> {
+  const server = createServer({ keepAlive: true, noDelay: true }, handler);
+  // Uploads may legitimately take long; only idleness ends a connection.
+  server.requestTimeout = 0;
+  server.headersTimeout = Math.max(60_000, idleTimeoutSeconds * 1000);
+  server.keepAliveTimeout = idleTimeoutSeconds * 1000;
+  server.timeout = idleTimeoutSeconds * 1000;
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ host: host || undefined, port }, () => {
+      server.off("error", reject);
+      resolve(server);
+    });
+  });
+}
+
+export async function listenHttp(
+  handler: Handler,
+  host: string,
+  port: number,
+  options: { idleTimeoutSeconds: number; alsoLocalhost: boolean },
+): Promise<HttpListener> {
+  const servers = [await listenOne(handler, host, port, options.idleTimeoutSeconds)];
+  if (options.alsoLocalhost && !isLoopbackOrWildcard(host)) {
+    // As weed: a failure to also listen on localhost is not fatal.
+    await listenOne(handler, "localhost", port, options.idleTimeoutSeconds).then(
+      (s) => servers.push(s),
+      () => undefined,
+    );
+  }
+  return {
+    addresses: servers.map((s) => {
+      const a = s.address();
+      return typeof a === "string" ? a : `${a?.address}:${a?.port}`;
+    }),
+    close: (graceMs) => Promise.all(servers.map((s) => closeServer(s, graceMs))).then(() => undefined),
+  };
+}
+
+/** Stop accepting, let in-flight requests finish for up to graceMs, then cut what remains. */
+function closeServer(server: Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    force.unref();
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

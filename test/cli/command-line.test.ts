@@ -1,0 +1,112 @@
+// The launcher as an operator runs it: usage, and bad flags refused before anything is touched.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const launcher = fileURLToPath(new URL("../../../bin/weed-volume", import.meta.url));
+
+function run(args: string[], cwd: string) {
+  const r = spawnSync(launcher, args, { cwd, encoding: "utf8", timeout: 20_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// Every `weed volume` flag of the pinned version, with its kind as usage prints it.
+const WEED_VOLUME_FLAGS: [string, string][] = [
+  ["port", "int"],
+  ["port.grpc", "int"],
+  ["port.public", "int"],
+  ["ip", "string"],
+  ["id", "string"],
+  ["publicUrl", "string"],
+  ["ip.bind", "string"],
+  ["master", "string"],
+  ["mserver", "string"],
+  ["preStopSeconds", "int"],
+  ["idleTimeout", "int"],
+  ["dataCenter", "string"],
+  ["rack", "string"],
+  ["index", "string"],
+  ["disk", "string"],
+  ["tags", "string"],
+  ["images.fix.orientation", ""],
+  ["readMode", "string"],
+  ["cpuprofile", "string"],
+  ["memprofile", "string"],
+  ["compactionMBps", "int"],
+  ["compactionMaxParallelCommits", "int"],
+  ["maintenanceMBps", "int"],
+  ["fileSizeLimitMB", "int"],
+  ["index.leveldbTimeout", "int"],
+  ["concurrentUploadLimitMB", "int"],
+  ["concurrentDownloadLimitMB", "int"],
+  ["pprof", ""],
+  ["metricsPort", "int"],
+  ["metricsIp", "string"],
+  ["dir.idx", "string"],
+  ["inflightUploadDataTimeout", "duration"],
+  ["inflightDownloadDataTimeout", "duration"],
+  ["hasSlowRead", ""],
+  ["readBufferSizeMB", "int"],
+  ["volume.allowUntrustedRemoteEndpoints", ""],
+  ["fsyncMinBatchBytes", "int"],
+  ["fsyncMinBatchRequests", "int"],
+  ["fsyncBatchWait", "duration"],
+  ["debug", ""],
+  ["debug.port", "int"],
+  ["dir", "string"],
+  ["max", "string"],
+  ["whiteList", "string"],
+  ["minFreeSpacePercent", "string"],
+  ["minFreeSpace", "string"],
+];
+
+test("-h lists every weed volume flag with its kind and default", () => {
+  const cwd = mkdtempSync(join(tmpdir(), "wv-cli-"));
+  try {
+    const r = run(["-h"], cwd);
+    assert.equal(r.status, 0);
+    for (const [name, kind] of WEED_VOLUME_FLAGS) {
+      assert.ok(r.stdout.includes(`\n  -${name}${kind ? ` ${kind}` : ""}\n`), `usage lacks -${name} ${kind}`);
+    }
+    assert.match(r.stdout, /-port int\n\s+http listen port \(default 8080\)/);
+    assert.match(r.stdout, /-inflightUploadDataTimeout duration\n.*\(default 1m0s\)/);
+    assert.match(r.stdout, /-hasSlowRead\n.*\(default true\)/);
+    assert.match(r.stdout, /-securityFile string/);
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+});
+
+test("bad flags exit 2 with one clear line and touch nothing", () => {
+  const cwd = mkdtempSync(join(tmpdir(), "wv-cli-"));
+  const dataDir = join(cwd, "data-that-must-not-appear");
+  try {
+    const cases: [string[], RegExp][] = [
+      [["-port=abc"], /^weed-volume: invalid value "abc" for flag -port: parse error\n$/],
+      [["-max=x"], /^weed-volume: The max specified in -max not a valid number x\n$/],
+      [
+        ["-inflightUploadDataTimeout=5parsecs"],
+        /invalid value "5parsecs" for flag -inflightUploadDataTimeout/,
+      ],
+      [["--no-such-flag"], /^weed-volume: flag provided but not defined: -no-such-flag\n$/],
+      [["-port"], /flag needs an argument: -port/],
+      [["-readMode=sideways"], /-readMode/],
+      [["-minFreeSpace=lots"], /minFreeSpace not a valid value lots/],
+      [["-dir=a,b", "-max=1,2,3"], /2 directories by -dir, but only 3 max/],
+    ];
+    for (const [args, message] of cases) {
+      const r = run([`-dir=${dataDir}`, ...args], cwd);
+      assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.trim().split("\n").length, 1, `one line for ${args.join(" ")}`);
+      assert.equal(existsSync(dataDir), false);
+      assert.deepEqual(readdirSync(cwd), []);
+    }
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+});
