@@ -2,6 +2,7 @@
 // the server's life-cycle state. Adapters read it; only the volume server and heartbeat change it.
 
 import type { VolumeServerOptions } from "../cli/options.js";
+import type { PeerClients } from "../cluster/clients.js";
 import type { SecurityConfig } from "../security/config.js";
 
 export interface ServerState {
@@ -19,4 +20,6 @@ export interface ServerContext {
   serverHeader: string;
   version: string;
   state: ServerState;
+  /** gRPC clients to masters and other volume servers. */
+  peers: PeerClients;
 }

@@ -4,6 +4,7 @@
 
 import { accessSync, constants, statSync } from "node:fs";
 import type { VolumeServerOptions } from "../cli/options.js";
+import { PeerClients } from "../cluster/clients.js";
 import { MasterHeartbeat } from "../cluster/heartbeat.js";
 import { ecHeartbeat, fullHeartbeat, goodbyeHeartbeat } from "../cluster/heartbeat-message.js";
 import type { SecurityConfig } from "../security/config.js";
@@ -42,6 +43,7 @@ export async function startVolumeServer(
     serverHeader: serverHeader(),
     version: versionString(),
     state: { registered: false, currentMaster: "", stopping: false },
+    peers: new PeerClients(),
   };
 
   const grpc = await startGrpcServer(ctx);
@@ -92,6 +94,7 @@ export async function startVolumeServer(
       await publicHttp?.close(DRAIN_MS);
       await adminHttp.close(DRAIN_MS);
       await grpc.close(DRAIN_MS);
+      ctx.peers.close();
       log.info("shut down successfully");
     },
   };

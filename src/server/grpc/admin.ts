@@ -1,30 +1,61 @@
-// Server-level RPCs (volume_grpc_admin.go's area): Ping for now; status and state RPCs follow in
-// the cluster issue.
+// Server-level RPCs (weed's volume_grpc_admin.go area). Ping for now; status and state RPCs
+// follow in the cluster issue.
 
-import { type ServerUnaryCall, type sendUnaryData, status } from "@grpc/grpc-js";
-import type { PingRequest, PingResponse, VolumeServerServer } from "../../pb/volume_server.js";
-import { PingResponse as PingResponseMessage } from "../../pb/volume_server.js";
+import { Metadata, type ServerUnaryCall, type sendUnaryData, status } from "@grpc/grpc-js";
+import { toHttpAddress } from "../../cluster/server-address.js";
+import { PingRequest as MasterPingRequest } from "../../pb/master.js";
+import { type PingRequest, PingResponse, type VolumeServerServer } from "../../pb/volume_server.js";
 import type { ServerContext } from "../context.js";
 
-function nowNs(): bigint {
-  return BigInt(Date.now()) * 1_000_000n;
+const MASTER_TYPE = "master";
+
+/** Wall-clock nanoseconds, to the sub-microsecond precision a double allows. */
+export function nowNs(): bigint {
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
 }
 
-export function adminService(_ctx: ServerContext): Partial<VolumeServerServer> {
+/** Only the masters this server heartbeats with may be pinged through it. */
+function isKnownPingTarget(ctx: ServerContext, target: string, targetType: string): boolean {
+  if (targetType !== MASTER_TYPE) return false;
+  const key = toHttpAddress(target);
+  if (key === "") return false;
+  if (ctx.state.currentMaster !== "" && toHttpAddress(ctx.state.currentMaster) === key) return true;
+  return ctx.options.masters.some((m) => toHttpAddress(m) === key);
+}
+
+export function adminService(ctx: ServerContext): Partial<VolumeServerServer> {
   return {
     ping(call: ServerUnaryCall<PingRequest, PingResponse>, callback: sendUnaryData<PingResponse>) {
-      const response = PingResponseMessage.create({ startTimeNs: nowNs() });
-      if (call.request.target !== "") {
-        // Pinging other servers needs the peer clients of the cluster issue.
+      const { target, targetType } = call.request;
+      const response = PingResponse.create({ startTimeNs: nowNs() });
+      if (target === "") {
         response.stopTimeNs = nowNs();
+        callback(null, response);
+        return;
+      }
+      if (!isKnownPingTarget(ctx, target, targetType)) {
         callback({
-          code: status.UNIMPLEMENTED,
-          details: `ping ${call.request.targetType} ${call.request.target}: not implemented yet`,
+          code: status.INVALID_ARGUMENT,
+          details: `unknown ping target ${target} of type ${targetType}`,
         });
         return;
       }
-      response.stopTimeNs = nowNs();
-      callback(null, response);
+      ctx.peers
+        .master(target)
+        .ping(
+          MasterPingRequest.create({}),
+          new Metadata(),
+          { deadline: Date.now() + 30_000 },
+          (err, remote) => {
+            if (err) {
+              callback({ code: status.UNKNOWN, details: `ping ${targetType} ${target}: ${err.message}` });
+              return;
+            }
+            response.remoteTimeNs = remote.startTimeNs;
+            response.stopTimeNs = nowNs();
+            callback(null, response);
+          },
+        );
     },
   };
 }

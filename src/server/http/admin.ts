@@ -3,11 +3,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { diskUsage } from "../../util/disk.js";
 import type { ServerContext } from "../context.js";
-import { writeJson } from "./respond.js";
+import { endEmpty, writeJson } from "./respond.js";
 
 export function handleHealthz(ctx: ServerContext, _req: IncomingMessage, res: ServerResponse): void {
   const healthy = !ctx.state.stopping && ctx.state.registered;
-  res.writeHead(healthy ? 200 : 503).end();
+  endEmpty(res, healthy ? 200 : 503);
 }
 
 export function handleStatus(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): void {

@@ -23,6 +23,11 @@ export function bodyAllowed(status: number): boolean {
   return !((status >= 100 && status <= 199) || status === 204 || status === 304);
 }
 
+/** An empty response with an explicit zero length, as Go's server sends it. */
+export function endEmpty(res: ServerResponse, status: number): void {
+  res.writeHead(status, { "Content-Length": 0 }).end();
+}
+
 export function writeJson(req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void {
   if (!bodyAllowed(status)) {
     res.writeHead(status).end();

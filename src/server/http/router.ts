@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ServerContext } from "../context.js";
 import { handleHealthz, handleStatus } from "./admin.js";
-import { setCommonHeaders, writeJsonError } from "./respond.js";
+import { endEmpty, setCommonHeaders, writeJsonError } from "./respond.js";
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -51,7 +51,7 @@ export function adminRouter(ctx: ServerContext, store: StoreHandlers): Handler {
       case "OPTIONS":
         res.setHeader("Access-Control-Allow-Methods", "PUT, POST, GET, DELETE, OPTIONS");
         res.setHeader("Access-Control-Allow-Headers", "*");
-        res.writeHead(200).end();
+        endEmpty(res, 200);
         return;
       default:
         writeJsonError(req, res, 400, `unsupported method ${req.method}`);
@@ -70,11 +70,11 @@ export function publicRouter(ctx: ServerContext, store: StoreHandlers): Handler 
       case "OPTIONS":
         res.setHeader("Access-Control-Allow-Methods", "GET, OPTIONS");
         res.setHeader("Access-Control-Allow-Headers", "*");
-        res.writeHead(200).end();
+        endEmpty(res, 200);
         return;
       default:
         // weed's public port answers other methods with an empty 200.
-        res.writeHead(200).end();
+        endEmpty(res, 200);
     }
   };
 }
