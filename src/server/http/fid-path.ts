@@ -1,0 +1,43 @@
+// The URL shapes that name a needle, as weed's volume server reads them:
+//   /3,01637037d6   /3,01637037d6.jpg   /3/01637037d6   /3/01637037d6.jpg   /3/01637037d6/name.jpg
+// and a bare volume id (/3) for the proxy and redirect modes.
+
+export interface FidPath {
+  volumeId: string;
+  /** Needle key and cookie in hex, with an optional _delta suffix. */
+  fid: string;
+  filename: string;
+  /** Extension with its dot, "" when none. */
+  ext: string;
+  volumeIdOnly: boolean;
+}
+
+function extOf(name: string): string {
+  const dot = name.lastIndexOf(".");
+  const slash = name.lastIndexOf("/");
+  return dot > slash ? name.slice(dot) : "";
+}
+
+export function parseFidPath(path: string): FidPath {
+  const parts = path.split("/");
+  if (parts.length === 4) {
+    const [, volumeId, fid, filename] = parts as [string, string, string, string];
+    return { volumeId, fid, filename, ext: extOf(filename), volumeIdOnly: false };
+  }
+  if (parts.length === 3) {
+    const [, volumeId, rest] = parts as [string, string, string];
+    const dot = rest.lastIndexOf(".");
+    return dot > 0
+      ? { volumeId, fid: rest.slice(0, dot), filename: "", ext: rest.slice(dot), volumeIdOnly: false }
+      : { volumeId, fid: rest, filename: "", ext: "", volumeIdOnly: false };
+  }
+  const last = path.slice(path.lastIndexOf("/") + 1);
+  const comma = last.lastIndexOf(",");
+  if (comma <= 0) return { volumeId: last, fid: "", filename: "", ext: "", volumeIdOnly: true };
+  const volumeId = last.slice(0, comma);
+  const tail = last.slice(comma + 1);
+  const dot = last.lastIndexOf(".");
+  return dot > comma
+    ? { volumeId, fid: last.slice(comma + 1, dot), filename: "", ext: last.slice(dot), volumeIdOnly: false }
+    : { volumeId, fid: tail, filename: "", ext: "", volumeIdOnly: false };
+}
