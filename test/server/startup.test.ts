@@ -124,8 +124,9 @@ test("Ping reaches a master we heartbeat with and refuses other targets", async 
   const client = new VolumeServerClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
   try {
     const pong = await new Promise<{ remoteTimeNs: bigint }>((resolve, reject) =>
-      client.ping({ target: `127.0.0.1:${master.port}.${master.grpcPort}`, targetType: "master" }, (err, res) =>
-        err ? reject(err) : resolve(res),
+      client.ping(
+        { target: `127.0.0.1:${master.port}.${master.grpcPort}`, targetType: "master" },
+        (err, res) => (err ? reject(err) : resolve(res)),
       ),
     );
     assert.ok(pong.remoteTimeNs > 0n);
