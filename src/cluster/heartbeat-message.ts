@@ -3,6 +3,7 @@
 
 import type { VolumeServerOptions } from "../cli/options.js";
 import { Heartbeat } from "../pb/master.js";
+import type { VolumeServerState } from "../pb/volume_server.js";
 import { diskUsage } from "../util/disk.js";
 
 export function identity(options: VolumeServerOptions): Partial<Heartbeat> {
@@ -17,7 +18,11 @@ export function identity(options: VolumeServerOptions): Partial<Heartbeat> {
   };
 }
 
-export function fullHeartbeat(options: VolumeServerOptions, locationUuids: string[]): Heartbeat {
+export function fullHeartbeat(
+  options: VolumeServerOptions,
+  locationUuids: string[],
+  state: VolumeServerState,
+): Heartbeat {
   const maxVolumeCounts: Record<string, number> = {};
   const diskTotalBytes: Record<string, bigint> = {};
   const diskFreeBytes: Record<string, bigint> = {};
@@ -41,6 +46,7 @@ export function fullHeartbeat(options: VolumeServerOptions, locationUuids: strin
     hasNoVolumes: true,
     hasNoEcShards: true,
     locationUuids,
+    state,
     diskTags: options.folders.map((folder, diskId) => ({
       diskId,
       tags: folder.tags,
@@ -62,5 +68,16 @@ export function goodbyeHeartbeat(options: VolumeServerOptions): Heartbeat {
     dataCenter: options.dataCenter,
     rack: options.rack,
     hasNoVolumes: true,
+  });
+}
+
+/** Sent when the state flags change (maintenance mode), so the master knows at once. */
+export function stateHeartbeat(options: VolumeServerOptions, state: VolumeServerState): Heartbeat {
+  return Heartbeat.create({
+    ip: options.ip,
+    port: options.port,
+    dataCenter: options.dataCenter,
+    rack: options.rack,
+    state,
   });
 }

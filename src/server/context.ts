@@ -4,9 +4,11 @@
 import type { VolumeServerOptions } from "../cli/options.js";
 import type { PeerClients } from "../cluster/clients.js";
 import type { SecurityConfig } from "../security/config.js";
+import type { Guard } from "../security/guard.js";
+import type { StateFile } from "./state-file.js";
 
 export interface ServerState {
-  /** A master has accepted our heartbeat (weed's /healthz is 503 until then). */
+  /** A master has accepted our heartbeat and we have not left (/healthz is 503 otherwise). */
   registered: boolean;
   /** The master the heartbeat stream is connected to, "" when none. */
   currentMaster: string;
@@ -22,4 +24,16 @@ export interface ServerContext {
   state: ServerState;
   /** gRPC clients to masters and other volume servers. */
   peers: PeerClients;
+  guard: Guard;
+  /** Maintenance mode and its version, persisted in state.pb. */
+  stateFile: StateFile;
+  /** Hooks into the running server that RPCs may pull. */
+  control: ServerControl;
+}
+
+export interface ServerControl {
+  /** Stops heartbeating: the master drops this server (VolumeServerLeave). */
+  leaveCluster(): Promise<void>;
+  /** Sends the current state flags to the master at once. */
+  announceState(): void;
 }

@@ -6,14 +6,21 @@ import { accessSync, constants, statSync } from "node:fs";
 import type { VolumeServerOptions } from "../cli/options.js";
 import { PeerClients } from "../cluster/clients.js";
 import { MasterHeartbeat } from "../cluster/heartbeat.js";
-import { ecHeartbeat, fullHeartbeat, goodbyeHeartbeat } from "../cluster/heartbeat-message.js";
-import type { SecurityConfig } from "../security/config.js";
+import {
+  ecHeartbeat,
+  fullHeartbeat,
+  goodbyeHeartbeat,
+  stateHeartbeat,
+} from "../cluster/heartbeat-message.js";
+import { configInt, configString, type SecurityConfig } from "../security/config.js";
+import { Guard } from "../security/guard.js";
 import { log } from "../util/log.js";
 import { serverHeader, versionString } from "../version.js";
 import type { ServerContext } from "./context.js";
 import { startGrpcServer } from "./grpc/server.js";
 import { type HttpListener, listenHttp } from "./http/listeners.js";
 import { adminRouter, notYetImplementedStore, publicRouter } from "./http/router.js";
+import { StateFile } from "./state-file.js";
 
 export interface RunningVolumeServer {
   context: ServerContext;
@@ -37,6 +44,18 @@ export async function startVolumeServer(
 ): Promise<RunningVolumeServer> {
   for (const folder of options.folders) checkFolderWritable(folder.directory);
 
+  const whiteList = [...options.whiteList, ...configString(security, "guard.white_list").split(",")]
+    .map((w) => w.trim())
+    .filter((w) => w !== "");
+  const guard = new Guard(whiteList, {
+    writeKey: configString(security, "jwt.signing.key"),
+    writeExpiresAfterSeconds: configInt(security, "jwt.signing.expires_after_seconds", 10),
+    readKey: configString(security, "jwt.signing.read.key"),
+    readExpiresAfterSeconds: configInt(security, "jwt.signing.read.expires_after_seconds", 60),
+  });
+  const stateFile = StateFile.open(options.idxFolder || options.folders[0]!.directory);
+
+  let heartbeat: MasterHeartbeat | undefined;
   const ctx: ServerContext = {
     options,
     security,
@@ -44,6 +63,15 @@ export async function startVolumeServer(
     version: versionString(),
     state: { registered: false, currentMaster: "", stopping: false },
     peers: new PeerClients(),
+    guard,
+    stateFile,
+    control: {
+      leaveCluster: async () => {
+        await heartbeat?.stop();
+        ctx.state.registered = false;
+      },
+      announceState: () => heartbeat?.send(stateHeartbeat(options, stateFile.state)),
+    },
   };
 
   const grpc = await startGrpcServer(ctx);
@@ -67,8 +95,8 @@ export async function startVolumeServer(
   const adminHttp = await listenHttp(adminRouter(ctx, store), options.bindIp, options.port, listenOptions);
   log.info(`start volume server ${ctx.version} at ${adminHttp.addresses.join(", ")}`);
 
-  const heartbeat = new MasterHeartbeat(options.masters, {
-    fullHeartbeat: () => fullHeartbeat(options, []),
+  heartbeat = new MasterHeartbeat(options.masters, {
+    fullHeartbeat: () => fullHeartbeat(options, [], stateFile.state),
     ecHeartbeat: () => ecHeartbeat(),
     goodbyeHeartbeat: () => goodbyeHeartbeat(options),
     onResponse: () => undefined,
@@ -86,7 +114,7 @@ export async function startVolumeServer(
     context: ctx,
     async shutdown() {
       ctx.state.stopping = true;
-      await heartbeat.stop();
+      await heartbeat?.stop();
       if (options.preStopSeconds > 0) {
         log.info(`stop send heartbeat and wait ${options.preStopSeconds} seconds until shutdown ...`);
         await new Promise((r) => setTimeout(r, options.preStopSeconds * 1000));

@@ -1,11 +1,19 @@
-// Server-level RPCs (weed's volume_grpc_admin.go area). Ping for now; status and state RPCs
-// follow in the cluster issue.
+// Server-level RPCs (weed's volume_grpc_admin.go and volume_grpc_state.go areas): Ping, GetState,
+// SetState, VolumeServerStatus, VolumeServerLeave.
 
-import { Metadata, type ServerUnaryCall, type sendUnaryData, status } from "@grpc/grpc-js";
+import { Metadata, status } from "@grpc/grpc-js";
 import { toHttpAddress } from "../../cluster/server-address.js";
 import { PingRequest as MasterPingRequest } from "../../pb/master.js";
-import { type PingRequest, PingResponse, type VolumeServerServer } from "../../pb/volume_server.js";
+import {
+  GetStateResponse,
+  PingResponse,
+  SetStateResponse,
+  type VolumeServerServer,
+  VolumeServerStatusResponse,
+} from "../../pb/volume_server.js";
 import type { ServerContext } from "../context.js";
+import { diskStatuses, memoryStatus } from "../system-status.js";
+import { checkAdminAuth, failed, unary } from "./call.js";
 
 const MASTER_TYPE = "master";
 
@@ -25,7 +33,7 @@ function isKnownPingTarget(ctx: ServerContext, target: string, targetType: strin
 
 export function adminService(ctx: ServerContext): Partial<VolumeServerServer> {
   return {
-    ping(call: ServerUnaryCall<PingRequest, PingResponse>, callback: sendUnaryData<PingResponse>) {
+    ping(call, callback) {
       const { target, targetType } = call.request;
       const response = PingResponse.create({ startTimeNs: nowNs() });
       if (target === "") {
@@ -34,10 +42,7 @@ export function adminService(ctx: ServerContext): Partial<VolumeServerServer> {
         return;
       }
       if (!isKnownPingTarget(ctx, target, targetType)) {
-        callback({
-          code: status.INVALID_ARGUMENT,
-          details: `unknown ping target ${target} of type ${targetType}`,
-        });
+        callback(failed(status.INVALID_ARGUMENT, `unknown ping target ${target} of type ${targetType}`));
         return;
       }
       ctx.peers
@@ -48,7 +53,7 @@ export function adminService(ctx: ServerContext): Partial<VolumeServerServer> {
           { deadline: Date.now() + 30_000 },
           (err, remote) => {
             if (err) {
-              callback({ code: status.UNKNOWN, details: `ping ${targetType} ${target}: ${err.message}` });
+              callback(failed(status.UNKNOWN, `ping ${targetType} ${target}: ${err.message}`));
               return;
             }
             response.remoteTimeNs = remote.startTimeNs;
@@ -57,5 +62,35 @@ export function adminService(ctx: ServerContext): Partial<VolumeServerServer> {
           },
         );
     },
+
+    getState: unary(async () => GetStateResponse.create({ state: ctx.stateFile.state })),
+
+    setState: unary(async (call) => {
+      checkAdminAuth(ctx, call);
+      try {
+        ctx.stateFile.update(call.request.state);
+      } catch (err) {
+        throw failed(status.UNKNOWN, (err as Error).message);
+      }
+      if (call.request.state) ctx.control.announceState();
+      return SetStateResponse.create({ state: ctx.stateFile.state });
+    }),
+
+    volumeServerStatus: unary(async () =>
+      VolumeServerStatusResponse.create({
+        state: ctx.stateFile.state,
+        memoryStatus: memoryStatus(),
+        version: ctx.version,
+        dataCenter: ctx.options.dataCenter,
+        rack: ctx.options.rack,
+        diskStatuses: diskStatuses(ctx.options.folders),
+      }),
+    ),
+
+    volumeServerLeave: unary(async (call) => {
+      checkAdminAuth(ctx, call);
+      await ctx.control.leaveCluster();
+      return {};
+    }),
   };
 }
