@@ -1,0 +1,355 @@
+// A volume: one .dat of appended needles, its .idx log, the in-memory needle map, and its .vif.
+// Writes append the needle to the .dat and then its entry to the .idx (weed's order), so an
+// interrupted write leaves at worst an unindexed tail that loading repairs or cuts off.
+
+import { closeSync, fsyncSync, ftruncateSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { nowNs } from "../clock.js";
+import { encodeIndexEntry } from "../index/idx.js";
+import type { MemoryNeedleMap } from "../index/needle-map.js";
+import {
+  encodeNeedle,
+  FLAG_HAS_LAST_MODIFIED,
+  FLAG_HAS_TTL,
+  type Needle,
+  NeedleError,
+  newNeedle,
+  parseHeader,
+  parseNeedle,
+} from "../needle/needle.js";
+import { formatTtl, isEmptyTtl, ttlMinutes } from "../needle/ttl.js";
+import {
+  actualSize,
+  maxVolumeSize,
+  NEEDLE_HEADER_SIZE,
+  type OffsetWidth,
+  TOMBSTONE_FILE_SIZE,
+  type Version,
+} from "../types.js";
+import { readAt, writeAt, writevAt } from "./files.js";
+import { formatReplicaPlacement } from "./replica-placement.js";
+import type { SuperBlock } from "./super-block.js";
+import { saveVolumeInfo, type VolumeInfo } from "./volume-info.js";
+
+export class VolumeError extends Error {
+  constructor(
+    message: string,
+    readonly kind: "not-found" | "deleted" | "read-only" | "cookie-mismatch" | "size-limit" | "closed" | "io",
+  ) {
+    super(message);
+    this.name = "VolumeError";
+  }
+}
+
+/** Where a volume's files live and what they are called: "<collection>_<id>" or "<id>". */
+export interface VolumeLocation {
+  dir: string;
+  /** Directory of the .idx (the -dir.idx flag), usually the same as dir. */
+  idxDir: string;
+  collection: string;
+  id: number;
+}
+
+export function volumeBaseName(collection: string, id: number): string {
+  return collection === "" ? String(id) : `${collection}_${id}`;
+}
+
+export interface WriteResult {
+  offset: number;
+  size: number;
+  /** The same content was already stored under this id and cookie: nothing was written. */
+  unchanged: boolean;
+}
+
+export interface VolumeState {
+  superBlock: SuperBlock;
+  info: VolumeInfo;
+  width: OffsetWidth;
+  map: MemoryNeedleMap;
+  datFd: number;
+  idxFd: number;
+  datSize: number;
+  idxSize: number;
+  lastAppendAtNs: bigint;
+  lastModifiedSeconds: number;
+  noWriteOrDelete: boolean;
+  noWriteCanDelete: boolean;
+}
+
+export class Volume {
+  readonly id: number;
+  readonly collection: string;
+  readonly dir: string;
+  readonly idxDir: string;
+  superBlock: SuperBlock;
+  info: VolumeInfo;
+  readonly width: OffsetWidth;
+  readonly map: MemoryNeedleMap;
+  private datFd: number;
+  private idxFd: number;
+  /** The append position: the .dat's size. */
+  datSize: number;
+  private idxSize: number;
+  lastAppendAtNs: bigint;
+  lastModifiedSeconds: number;
+  /** Read-only for writes and deletes (integrity trouble, unwritable files, marked read-only). */
+  noWriteOrDelete: boolean;
+  /** Read-only for writes, deletes still allowed. */
+  noWriteCanDelete: boolean;
+  private closed = false;
+
+  constructor(location: VolumeLocation, state: VolumeState) {
+    this.id = location.id;
+    this.collection = location.collection;
+    this.dir = location.dir;
+    this.idxDir = location.idxDir;
+    this.superBlock = state.superBlock;
+    this.info = state.info;
+    this.width = state.width;
+    this.map = state.map;
+    this.datFd = state.datFd;
+    this.idxFd = state.idxFd;
+    this.datSize = state.datSize;
+    this.idxSize = state.idxSize;
+    this.lastAppendAtNs = state.lastAppendAtNs;
+    this.lastModifiedSeconds = state.lastModifiedSeconds;
+    this.noWriteOrDelete = state.noWriteOrDelete;
+    this.noWriteCanDelete = state.noWriteCanDelete;
+  }
+
+  get version(): Version {
+    return this.superBlock.version;
+  }
+
+  get replication(): string {
+    return formatReplicaPlacement(this.superBlock.replicaPlacement);
+  }
+
+  get ttlText(): string {
+    return formatTtl(this.superBlock.ttl);
+  }
+
+  fileName(ext: ".dat" | ".idx" | ".vif" | ".ldb" | ".sdx" | string): string {
+    const base = volumeBaseName(this.collection, this.id);
+    const dir = ext === ".idx" || ext === ".ldb" || ext === ".sdx" ? this.idxDir : this.dir;
+    return join(dir, base + ext);
+  }
+
+  isReadOnly(): boolean {
+    return this.noWriteOrDelete || this.noWriteCanDelete;
+  }
+
+  // Counters as weed reports them (heartbeat, status, vacuum).
+  get fileCount(): number {
+    return this.map.stats.fileCount;
+  }
+  get deletedCount(): number {
+    return this.map.stats.deletedCount;
+  }
+  get deletedBytes(): number {
+    return this.map.stats.deletedBytes;
+  }
+  get contentBytes(): number {
+    return this.map.stats.fileBytes;
+  }
+  get maxFileKey(): bigint {
+    return (BigInt(this.map.stats.maxKeyHi) << 32n) | BigInt(this.map.stats.maxKeyLo);
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new VolumeError(`volume ${this.id} is closed`, "closed");
+  }
+
+  /** Reads the needle stored for a key, verifying its checksum. */
+  read(keyHi: number, keyLo: number, options: { readDeleted?: boolean } = {}): Needle {
+    this.checkOpen();
+    const i = this.map.find(keyHi, keyLo);
+    if (i < 0 || this.map.offsetAt(i) === 0) throw new VolumeError("not found", "not-found");
+    let size = this.map.sizeAt(i);
+    if (size < 0) {
+      if (!options.readDeleted || size === TOMBSTONE_FILE_SIZE)
+        throw new VolumeError("already deleted", "deleted");
+      size = -size;
+    }
+    const offset = this.map.offsetAt(i) * 8;
+    const n = this.readAt(offset, size);
+    if (this.isExpired(n)) throw new VolumeError("not found", "not-found");
+    return n;
+  }
+
+  /** Reads and parses the needle record at a byte offset, expecting the given size. */
+  readAt(offset: number, size: number): Needle {
+    const record = readAt(this.datFd, actualSize(size, this.version), offset);
+    return parseNeedle(record, this.version, size);
+  }
+
+  /** The raw record bytes (header through padding), as ReadNeedleBlob returns them. */
+  readBlob(offset: number, size: number): Buffer {
+    this.checkOpen();
+    return readAt(this.datFd, actualSize(size, this.version), offset);
+  }
+
+  /** A needle with a TTL is gone once its TTL has passed since it was appended. */
+  isExpired(n: Needle): boolean {
+    if ((n.flags & FLAG_HAS_TTL) === 0 || (n.flags & FLAG_HAS_LAST_MODIFIED) === 0) return false;
+    const minutes = ttlMinutes(n.ttl);
+    if (minutes === 0) return false;
+    const expiresNs = n.appendAtNs + BigInt(minutes) * 60_000_000_000n;
+    return nowNs() >= expiresNs;
+  }
+
+  /** The next append timestamp: now, but always after the previous one. */
+  private nextAppendAtNs(): bigint {
+    const now = nowNs();
+    return now > this.lastAppendAtNs ? now : this.lastAppendAtNs + 1n;
+  }
+
+  /** True when the same id, cookie and bytes are already stored (weed answers 204 then). */
+  private isUnchanged(n: Needle): boolean {
+    if (!isEmptyTtl(this.superBlock.ttl)) return false;
+    const i = this.map.find(n.keyHi, n.keyLo);
+    if (i < 0 || this.map.offsetAt(i) === 0 || this.map.sizeAt(i) <= 0) return false;
+    try {
+      const old = this.readAt(this.map.offsetAt(i) * 8, this.map.sizeAt(i));
+      return old.cookie === n.cookie && old.data.equals(n.data);
+    } catch {
+      return false;
+    }
+  }
+
+  write(n: Needle, options: { checkCookie?: boolean; fsync?: boolean } = {}): WriteResult {
+    this.checkOpen();
+    if (this.isReadOnly()) throw new VolumeError(`volume ${this.id} is read only`, "read-only");
+    if (isEmptyTtl(n.ttl) && !isEmptyTtl(this.superBlock.ttl)) {
+      n.flags |= FLAG_HAS_TTL;
+      n.ttl = this.superBlock.ttl;
+    }
+    if (this.isUnchanged(n)) return { offset: 0, size: n.data.length, unchanged: true };
+
+    const i = this.map.find(n.keyHi, n.keyLo);
+    if (i >= 0 && this.map.offsetAt(i) !== 0) {
+      const header = parseHeader(readAt(this.datFd, NEEDLE_HEADER_SIZE, this.map.offsetAt(i) * 8));
+      const sameNeedle = header.keyHi === n.keyHi && header.keyLo === n.keyLo;
+      if (sameNeedle || header.size === this.map.sizeAt(i)) {
+        if (n.cookie === 0 && !options.checkCookie) n.cookie = header.cookie;
+        if (header.cookie !== n.cookie) {
+          throw new VolumeError(`mismatching cookie ${n.cookie.toString(16)}`, "cookie-mismatch");
+        }
+      }
+    }
+
+    const offset = this.datSize;
+    if (offset >= maxVolumeSize(this.width) && n.data.length !== 0) {
+      throw new VolumeError(`Volume Size ${offset} Exceeded ${maxVolumeSize(this.width)}`, "size-limit");
+    }
+    n.appendAtNs = this.nextAppendAtNs();
+    const { parts, length } = encodeNeedle(n, this.version);
+    this.appendRecord(parts, length, offset, options.fsync === true);
+    this.lastAppendAtNs = n.appendAtNs;
+    this.appendIndex(n.keyHi, n.keyLo, offset / 8, n.size, options.fsync === true);
+    this.map.put(n.keyHi, n.keyLo, offset / 8, n.size);
+    if (n.lastModified > this.lastModifiedSeconds) this.lastModifiedSeconds = n.lastModified;
+    return { offset, size: n.data.length, unchanged: false };
+  }
+
+  /**
+   * Deletes a needle: appends a tombstone record and a tombstone index entry. Returns the deleted
+   * needle's size, 0 when there was nothing live to delete.
+   */
+  delete(keyHi: number, keyLo: number, cookie: number): number {
+    this.checkOpen();
+    if (this.noWriteOrDelete) throw new VolumeError(`volume ${this.id} is read only`, "read-only");
+    const i = this.map.find(keyHi, keyLo);
+    if (i < 0 || this.map.sizeAt(i) < 0) return 0;
+    const size = this.map.sizeAt(i);
+    const tombstone = newNeedle({ keyHi, keyLo, cookie, appendAtNs: this.nextAppendAtNs() });
+    const offset = this.datSize;
+    const { parts, length } = encodeNeedle(tombstone, this.version);
+    this.appendRecord(parts, length, offset, false);
+    this.lastAppendAtNs = tombstone.appendAtNs;
+    this.appendIndex(keyHi, keyLo, offset / 8, TOMBSTONE_FILE_SIZE, false);
+    this.map.remove(keyHi, keyLo);
+    return size;
+  }
+
+  /** Appends a raw needle record copied from elsewhere (replication, volume copy), re-stamped. */
+  writeBlob(keyHi: number, keyLo: number, size: number, blob: Buffer): number {
+    this.checkOpen();
+    if (this.isReadOnly()) throw new VolumeError(`volume ${this.id} is read only`, "read-only");
+    const offset = this.datSize;
+    if (this.version === 3) {
+      const ts = NEEDLE_HEADER_SIZE + size + 4;
+      if (ts + 8 > blob.length) throw new NeedleError("needle blob buffer too small", "corrupted");
+      const appendAtNs = this.nextAppendAtNs();
+      blob.writeBigUInt64BE(appendAtNs, ts);
+      this.lastAppendAtNs = appendAtNs;
+    }
+    this.appendRecord([blob], blob.length, offset, false);
+    this.appendIndex(keyHi, keyLo, offset / 8, size, false);
+    if (size >= 0 && size !== TOMBSTONE_FILE_SIZE) this.map.put(keyHi, keyLo, offset / 8, size);
+    else this.map.remove(keyHi, keyLo);
+    return offset;
+  }
+
+  private appendRecord(parts: Buffer[], length: number, offset: number, fsync: boolean): void {
+    try {
+      writevAt(this.datFd, parts, offset);
+      if (fsync) fsyncSync(this.datFd);
+    } catch (err) {
+      // Leave no partial record behind an error.
+      try {
+        ftruncateSync(this.datFd, offset);
+      } catch {}
+      throw new VolumeError(`append to volume ${this.id} at ${offset}: ${(err as Error).message}`, "io");
+    }
+    this.datSize = offset + length;
+  }
+
+  private appendIndex(keyHi: number, keyLo: number, offset: number, size: number, fsync: boolean): void {
+    const entry = encodeIndexEntry(this.width, keyHi, keyLo, offset, size);
+    writeAt(this.idxFd, entry, this.idxSize);
+    if (fsync) fsyncSync(this.idxFd);
+    this.idxSize += entry.length;
+  }
+
+  /** Persists the read-only state in the .vif, as weed's MarkVolumeReadonly/Writable. */
+  setReadOnly(readOnly: boolean, persist: boolean): void {
+    this.noWriteOrDelete = readOnly;
+    if (!readOnly) this.noWriteCanDelete = false;
+    if (persist) {
+      this.info.readOnly = readOnly;
+      this.saveInfo();
+    }
+  }
+
+  saveInfo(): void {
+    this.info.version = this.version;
+    this.info.replication = this.replication;
+    this.info.bytesOffset = this.width;
+    saveVolumeInfo(this.fileName(".vif"), this.info);
+  }
+
+  sync(): void {
+    if (this.closed) return;
+    fsyncSync(this.datFd);
+    fsyncSync(this.idxFd);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.sync();
+    } catch {}
+    closeSync(this.datFd);
+    closeSync(this.idxFd);
+  }
+
+  /** Closes the volume and removes its files. */
+  destroy(): void {
+    this.close();
+    for (const ext of [".dat", ".idx", ".vif", ".sdx", ".cpd", ".cpx", ".ldb", ".note"]) {
+      rmSync(this.fileName(ext), { recursive: true, force: true });
+    }
+  }
+}
