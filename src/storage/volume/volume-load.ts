@@ -36,7 +36,7 @@ import { fileSize, readAt, ShortReadError, writeAt } from "./files.js";
 import type { ReplicaPlacement } from "./replica-placement.js";
 import { decodeSuperBlock, encodeSuperBlock, type SuperBlock, superBlockSize } from "./super-block.js";
 import { Volume, type VolumeLocation, volumeBaseName } from "./volume.js";
-import { emptyVolumeInfo, loadVolumeInfo, type VolumeInfo } from "./volume-info.js";
+import { emptyVolumeInfo, loadVolumeInfo } from "./volume-info.js";
 
 export interface LoadOptions {
   /** Offset width for volumes whose .vif does not say. */
@@ -264,8 +264,7 @@ function entryAt(c: CheckInput, position: number): IndexEntry {
   });
 }
 
-const diskEnd = (e: IndexEntry, version: Version) =>
-  e.offset * 8 + actualSize(e.size < 0 ? 0 : e.size, version);
+const diskEnd = (e: IndexEntry, version: Version) => e.offset * 8 + actualSize(Math.max(e.size, 0), version);
 
 /** The index entry of the needle that ends the .dat: the last entry, else the one farthest out. */
 function findTailEntry(c: CheckInput, idxSize: number): IndexEntry | undefined {
@@ -297,7 +296,7 @@ function repairTail(
     at = diskEnd(tail, c.version);
     if (at >= datSize) return { reindexed: 0 };
     try {
-      const anchor = readRecord(c, tail.offset * 8, tail.size < 0 ? 0 : tail.size);
+      const anchor = readRecord(c, tail.offset * 8, Math.max(tail.size, 0));
       if (anchor.keyHi !== tail.keyHi || anchor.keyLo !== tail.keyLo)
         return { reindexed: 0, error: "last index entry does not match its needle" };
       lastAppendAtNs = anchor.appendAtNs;
@@ -366,7 +365,7 @@ function readRecord(c: CheckInput, at: number, size: number) {
 function verifyTail(c: CheckInput, tail: IndexEntry): { lastAppendAtNs: bigint; error?: string } {
   const datSize = fileSize(c.datFd);
   const at = tail.offset * 8;
-  const size = tail.size < 0 ? 0 : tail.size;
+  const size = Math.max(tail.size, 0);
   try {
     const h = parseHeader(readAt(c.datFd, NEEDLE_HEADER_SIZE, at));
     if (tail.size >= 0 && h.size !== tail.size) return { lastAppendAtNs: 0n, error: "size mismatch" };
