@@ -56,6 +56,8 @@ export interface VolumeServerOptions {
   metricsIp: string;
   configDir: string;
   securityFile: string;
+  /** Offset width of new volumes; 0 follows the master's build (4 until it is known). */
+  offsetWidth: 0 | 4 | 5;
   verbosity: number;
   /** Flags given on the command line that this server does not act on yet. */
   notImplemented: string[];
@@ -114,6 +116,11 @@ export function buildOptions(parsed: ParseResult): VolumeServerOptions {
     if (p < 0 || p > 65535) throw new FlagError(`invalid value "${p}" for flag -${name}: not a port number`);
   }
 
+  const offsetBytes = int("offsetBytes");
+  if (offsetBytes !== 0 && offsetBytes !== 4 && offsetBytes !== 5) {
+    throw new FlagError(`invalid value "${offsetBytes}" for flag -offsetBytes: must be 0, 4 or 5`);
+  }
+
   const ip = str("ip") || detectHostAddress();
   const port = int("port");
   const publicPort = int("port.public") || port;
@@ -168,6 +175,7 @@ export function buildOptions(parsed: ParseResult): VolumeServerOptions {
     metricsIp: str("metricsIp") || str("ip.bind") || ip,
     configDir: str("config_dir") ? resolvePath(str("config_dir")) : "",
     securityFile: str("securityFile") ? resolvePath(str("securityFile")) : "",
+    offsetWidth: offsetBytes,
     verbosity: int("v"),
     notImplemented: [...set].filter((name) => !HONOURED_FLAGS.has(name)),
     warnings,

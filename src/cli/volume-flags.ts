@@ -101,6 +101,12 @@ export function volumeFlagSet(): FlagSet {
   f.define("log_compress", "bool", false, "gzip-compress rotated log files");
   // ours
   f.define("securityFile", "string", "", "path of security.toml (default: searched where weed searches)");
+  f.define(
+    "offsetBytes",
+    "int",
+    0,
+    "index offset width of new volumes: 4 (volumes up to 32GiB), 5 (8TiB), 0 to follow the master's build",
+  );
   return f;
 }
 
@@ -129,6 +135,7 @@ export const HONOURED_FLAGS: ReadonlySet<string> = new Set([
   "minFreeSpace",
   "config_dir",
   "securityFile",
+  "offsetBytes",
   "v",
   "logtostderr",
   "alsologtostderr",

@@ -5,6 +5,7 @@ import type { VolumeServerOptions } from "../cli/options.js";
 import type { PeerClients } from "../cluster/clients.js";
 import type { SecurityConfig } from "../security/config.js";
 import type { Guard } from "../security/guard.js";
+import type { Store } from "../storage/store/store.js";
 import type { StateFile } from "./state-file.js";
 
 export interface ServerState {
@@ -19,6 +20,7 @@ export interface ServerState {
 export interface ServerContext {
   options: VolumeServerOptions;
   security: SecurityConfig;
+  /** "SeaweedFS Volume 30GB 4.53": changes when the master's offset width becomes known. */
   serverHeader: string;
   version: string;
   state: ServerState;
@@ -27,6 +29,7 @@ export interface ServerContext {
   guard: Guard;
   /** Maintenance mode and its version, persisted in state.pb. */
   stateFile: StateFile;
+  store: Store;
   /** Hooks into the running server that RPCs may pull. */
   control: ServerControl;
 }

@@ -1,25 +1,30 @@
-// The composition root: checks the data directories, starts the gRPC and HTTP listeners and the
-// master heartbeat, and stops them in weed's order (deregister, wait preStopSeconds, close public,
-// admin and gRPC, then the store).
+// The composition root: checks the data directories, loads the store, starts the gRPC and HTTP
+// listeners and the master heartbeat, and stops them in weed's order (deregister, wait
+// preStopSeconds, close public, admin and gRPC, then the store).
 
 import { accessSync, constants, statSync } from "node:fs";
 import type { VolumeServerOptions } from "../cli/options.js";
 import { PeerClients } from "../cluster/clients.js";
 import { MasterHeartbeat } from "../cluster/heartbeat.js";
 import {
+  deltaHeartbeat,
   ecHeartbeat,
   fullHeartbeat,
   goodbyeHeartbeat,
   stateHeartbeat,
+  volumeShortInformation,
 } from "../cluster/heartbeat-message.js";
+import { toHttpAddress } from "../cluster/server-address.js";
 import { configInt, configString, type SecurityConfig } from "../security/config.js";
 import { Guard } from "../security/guard.js";
+import { Store } from "../storage/store/store.js";
+import type { OffsetWidth } from "../storage/types.js";
 import { log } from "../util/log.js";
 import { serverHeader, versionString } from "../version.js";
 import type { ServerContext } from "./context.js";
 import { startGrpcServer } from "./grpc/server.js";
 import { type HttpListener, listenHttp } from "./http/listeners.js";
-import { adminRouter, notYetImplementedStore, publicRouter } from "./http/router.js";
+import { adminRouter, needleHandlers, publicRouter } from "./http/router.js";
 import { StateFile } from "./state-file.js";
 
 export interface RunningVolumeServer {
@@ -35,6 +40,48 @@ function checkFolderWritable(dir: string): void {
     accessSync(dir, constants.W_OK);
   } catch (err) {
     throw new Error(`Check Data Folder(-dir) Writable ${dir} : ${(err as Error).message}`);
+  }
+}
+
+function openStore(options: VolumeServerOptions, defaultWidth: OffsetWidth): Store {
+  const store = new Store({
+    defaultWidth,
+    log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
+    locations: options.folders.map((f) => ({
+      directory: f.directory,
+      idxDirectory: options.idxFolder || f.directory,
+      maxVolumeCount: f.maxVolumeCount,
+      minFreeSpace:
+        f.minFreeSpace.kind === "percent"
+          ? { kind: "percent", percent: f.minFreeSpace.percent }
+          : { kind: "bytes", bytes: f.minFreeSpace.bytes },
+      diskType: f.diskType,
+      tags: f.tags,
+    })),
+  });
+  store.loadExistingVolumes();
+  return store;
+}
+
+/**
+ * With -offsetBytes=0, new volumes take the offset width of the master's build, which its version
+ * string names ("30GB ..." for 4 bytes, "8000GB ..." for 5), so one binary fits either cluster.
+ */
+async function followMasterOffsetWidth(ctx: ServerContext, master: string): Promise<void> {
+  try {
+    const response = await fetch(`http://${toHttpAddress(master)}/dir/status`, {
+      signal: AbortSignal.timeout(5000),
+    });
+    const { Version } = (await response.json()) as { Version?: string };
+    const width: OffsetWidth = Version?.startsWith("8000GB") ? 5 : 4;
+    if (width !== ctx.store.defaultWidth) {
+      log.info(`master ${master} runs ${Version}: new volumes get ${width}-byte index offsets`);
+      ctx.store.defaultWidth = width;
+      ctx.version = versionString(width);
+      ctx.serverHeader = serverHeader(width);
+    }
+  } catch (err) {
+    log.warn(`could not read the version of master ${master}: ${(err as Error).message}`);
   }
 }
 
@@ -54,17 +101,19 @@ export async function startVolumeServer(
     readExpiresAfterSeconds: configInt(security, "jwt.signing.read.expires_after_seconds", 60),
   });
   const stateFile = StateFile.open(options.idxFolder || options.folders[0]!.directory);
+  const store = openStore(options, options.offsetWidth || 4);
 
   let heartbeat: MasterHeartbeat | undefined;
   const ctx: ServerContext = {
     options,
     security,
-    serverHeader: serverHeader(),
-    version: versionString(),
+    serverHeader: serverHeader(store.defaultWidth),
+    version: versionString(store.defaultWidth),
     state: { registered: false, currentMaster: "", stopping: false },
     peers: new PeerClients(),
     guard,
     stateFile,
+    store,
     control: {
       leaveCluster: async () => {
         await heartbeat?.stop();
@@ -77,7 +126,7 @@ export async function startVolumeServer(
   const grpc = await startGrpcServer(ctx);
   log.info(`gRPC server listening on ${grpc.addresses.join(", ")}`);
 
-  const store = notYetImplementedStore();
+  const storeHandlers = needleHandlers(ctx);
   const listenOptions = {
     idleTimeoutSeconds: options.idleTimeoutSeconds,
     alsoLocalhost: options.listenOnLocalhost,
@@ -85,28 +134,42 @@ export async function startVolumeServer(
   let publicHttp: HttpListener | undefined;
   if (options.publicPort !== options.port) {
     publicHttp = await listenHttp(
-      publicRouter(ctx, store),
+      publicRouter(ctx, storeHandlers),
       options.bindIp,
       options.publicPort,
       listenOptions,
     );
     log.info(`start volume server ${ctx.version} public at ${publicHttp.addresses.join(", ")}`);
   }
-  const adminHttp = await listenHttp(adminRouter(ctx, store), options.bindIp, options.port, listenOptions);
+  const adminHttp = await listenHttp(
+    adminRouter(ctx, storeHandlers),
+    options.bindIp,
+    options.port,
+    listenOptions,
+  );
   log.info(`start volume server ${ctx.version} at ${adminHttp.addresses.join(", ")}`);
 
   heartbeat = new MasterHeartbeat(options.masters, {
-    fullHeartbeat: () => fullHeartbeat(options, [], stateFile.state),
+    fullHeartbeat: () => fullHeartbeat(options, store, stateFile.state),
     ecHeartbeat: () => ecHeartbeat(),
     goodbyeHeartbeat: () => goodbyeHeartbeat(options),
-    onResponse: () => undefined,
+    onResponse: (response) => {
+      if (response.volumeSizeLimit !== 0n) store.volumeSizeLimit = Number(response.volumeSizeLimit);
+      store.preallocate = response.preallocate;
+    },
     onRegistered: (master) => {
       ctx.state.registered = true;
       ctx.state.currentMaster = master;
+      if (options.offsetWidth === 0) void followMasterOffsetWidth(ctx, master);
     },
     onDisconnected: (master) => {
       if (ctx.state.currentMaster === master) ctx.state.currentMaster = "";
     },
+  });
+  const beat = heartbeat;
+  store.addListener({
+    volumeAdded: (e) => beat.send(deltaHeartbeat(options, { newVolumes: [volumeShortInformation(e)] })),
+    volumeDeleted: (e) => beat.send(deltaHeartbeat(options, { deletedVolumes: [volumeShortInformation(e)] })),
   });
   heartbeat.start();
 
@@ -123,6 +186,7 @@ export async function startVolumeServer(
       await adminHttp.close(DRAIN_MS);
       await grpc.close(DRAIN_MS);
       ctx.peers.close();
+      store.close();
       log.info("shut down successfully");
     },
   };

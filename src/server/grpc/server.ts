@@ -6,7 +6,9 @@ import { type VolumeServerServer, VolumeServerService } from "../../pb/volume_se
 import type { ServerContext } from "../context.js";
 import { isLoopbackOrWildcard } from "../http/listeners.js";
 import { adminService } from "./admin.js";
+import { needleDataService } from "./needle-data.js";
 import { completeService } from "./unimplemented.js";
+import { volumeAdminService } from "./volume-admin.js";
 
 /** weed's limits: 1 GiB messages, keepalive pings every 60 s, clients may ping every 20 s. */
 const SERVER_OPTIONS = {
@@ -39,6 +41,8 @@ export async function startGrpcServer(ctx: ServerContext): Promise<GrpcListener>
   const server = new Server(SERVER_OPTIONS);
   const implementation = completeService<VolumeServerServer>(VolumeServerService, {
     ...adminService(ctx),
+    ...volumeAdminService(ctx),
+    ...needleDataService(ctx),
   });
   server.addService(VolumeServerService, implementation);
 

@@ -14,6 +14,37 @@ export function handleStatus(ctx: ServerContext, req: IncomingMessage, res: Serv
   writeJson(req, res, 200, {
     Version: ctx.version,
     DiskStatuses: diskStatuses(ctx.options.folders).map(diskStatusJson),
-    Volumes: null,
+    Volumes: volumeInfos(ctx),
   });
+}
+
+/** weed's VolumeInfo list (Go field names), sorted by id; null when there are none, as Go prints it. */
+function volumeInfos(ctx: ServerContext): unknown[] | null {
+  const list = [...ctx.store.volumes()].map(({ volume: v, location, diskId }) => {
+    const rp = v.superBlock.replicaPlacement;
+    const placement: Record<string, number> = {};
+    if (rp.sameRackCount) placement["node"] = rp.sameRackCount;
+    if (rp.diffRackCount) placement["rack"] = rp.diffRackCount;
+    if (rp.diffDataCenterCount) placement["dc"] = rp.diffDataCenterCount;
+    return {
+      Id: v.id,
+      Size: v.datSize,
+      ReplicaPlacement: placement,
+      Ttl: { Count: v.superBlock.ttl.count, Unit: v.superBlock.ttl.unit },
+      DiskType: location.diskType,
+      DiskId: diskId,
+      Collection: v.collection,
+      Version: v.version,
+      FileCount: v.fileCount,
+      DeleteCount: v.deletedCount,
+      DeletedByteCount: v.deletedBytes,
+      ReadOnly: v.isReadOnly(),
+      CompactRevision: v.superBlock.compactionRevision,
+      ModifiedAtSecond: v.lastModifiedSeconds,
+      RemoteStorageName: v.info.files[0]?.backendId ?? "",
+      RemoteStorageKey: v.info.files[0]?.key ?? "",
+    };
+  });
+  list.sort((a, b) => a.Id - b.Id);
+  return list.length > 0 ? list : null;
 }

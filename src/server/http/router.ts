@@ -4,6 +4,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ServerContext } from "../context.js";
 import { handleHealthz, handleStatus } from "./admin.js";
+import { handleDelete } from "./needle-delete.js";
+import { handleRead } from "./needle-read.js";
+import { handleWrite } from "./needle-write.js";
 import { endEmpty, setCommonHeaders, writeJsonError } from "./respond.js";
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -79,8 +82,15 @@ export function publicRouter(ctx: ServerContext, store: StoreHandlers): Handler 
   };
 }
 
-/** Stand-ins until the HTTP issue builds reads, writes and deletes. */
-export function notYetImplementedStore(): StoreHandlers {
-  const answer: Handler = (req, res) => writeJsonError(req, res, 501, `${req.method} is not yet implemented`);
-  return { read: answer, write: answer, delete: answer };
+/** The needle handlers, with any unexpected failure answered as a 500 rather than a crash. */
+export function needleHandlers(ctx: ServerContext): StoreHandlers {
+  const guarded =
+    (handler: (ctx: ServerContext, req: IncomingMessage, res: ServerResponse) => Promise<void>): Handler =>
+    (req, res) => {
+      handler(ctx, req, res).catch((err: unknown) => {
+        if (!res.headersSent) writeJsonError(req, res, 500, (err as Error).message);
+        else res.destroy();
+      });
+    };
+  return { read: guarded(handleRead), write: guarded(handleWrite), delete: guarded(handleDelete) };
 }

@@ -174,15 +174,21 @@ export function parseHeader(
 /** Parses the v2/v3 body (everything the size field covers). */
 function parseBodyV2(n: Needle, buf: Buffer, start: number, end: number): void {
   let i = start;
-  const corrupted = (step: number) =>
-    new NeedleError(`index out of range ${step}: needle data corrupted`, "corrupted");
   if (i < end) {
     const dataSize = buf.readUInt32BE(i);
     i += 4;
-    if (dataSize + i > end) throw corrupted(1);
+    if (dataSize + i > end) throw new NeedleError("index out of range 1: needle data corrupted", "corrupted");
     n.data = buf.subarray(i, i + dataSize);
     i += dataSize;
   }
+  parseMetaAfterData(n, buf, i, end);
+}
+
+/** Parses flags, name, mime, last-modified, TTL and pairs: the body after the data bytes. */
+export function parseMetaAfterData(n: Needle, buf: Buffer, start: number, end: number): void {
+  let i = start;
+  const corrupted = (step: number) =>
+    new NeedleError(`index out of range ${step}: needle data corrupted`, "corrupted");
   if (i < end) n.flags = buf[i++]!;
   if (i < end && n.flags & FLAG_HAS_NAME) {
     const len = buf[i++]!;
@@ -238,7 +244,7 @@ export function parseNeedle(buf: Buffer, version: Version, expectedSize?: number
   return n;
 }
 
-function readTail(n: Needle, buf: Buffer, at: number, version: Version): void {
+export function readTail(n: Needle, buf: Buffer, at: number, version: Version): void {
   const stored = buf.readUInt32BE(at);
   if (n.data.length > 0) {
     const actual = needleCrc(n.data);

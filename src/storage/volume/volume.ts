@@ -15,6 +15,7 @@ import {
   NeedleError,
   newNeedle,
   parseHeader,
+  parseMetaAfterData,
   parseNeedle,
 } from "../needle/needle.js";
 import { formatTtl, isEmptyTtl, ttlMinutes } from "../needle/ttl.js";
@@ -183,6 +184,48 @@ export class Volume {
     return parseNeedle(record, this.version, size);
   }
 
+  /**
+   * Reads a needle's header and metadata but not its data (weed's ReadNeedleMeta): for large
+   * needles served in ranges. `dataOffset` is where the data bytes start in the .dat. The checksum
+   * is the stored one, unverified.
+   */
+  readMeta(offset: number, size: number): { needle: Needle; dataOffset: number; dataSize: number } {
+    this.checkOpen();
+    const head = readAt(this.datFd, NEEDLE_HEADER_SIZE + 4, offset);
+    const needle = newNeedle(parseHeader(head));
+    if (needle.size !== size)
+      throw new NeedleError(`size mismatch: found size ${needle.size}, expected ${size}`, "size-mismatch");
+    if (this.version === 1) {
+      const tail = readAt(
+        this.datFd,
+        actualSize(size, 1) - NEEDLE_HEADER_SIZE - size,
+        offset + NEEDLE_HEADER_SIZE + size,
+      );
+      needle.checksum = tail.readUInt32BE(0);
+      return { needle, dataOffset: offset + NEEDLE_HEADER_SIZE, dataSize: size };
+    }
+    const dataSize = size === 0 ? 0 : head.readUInt32BE(NEEDLE_HEADER_SIZE);
+    const dataOffset = offset + NEEDLE_HEADER_SIZE + 4;
+    const metaStart = dataOffset + dataSize;
+    const recordEnd = offset + actualSize(size, this.version);
+    const rest = readAt(this.datFd, recordEnd - metaStart, metaStart);
+    const bodyEnd = offset + NEEDLE_HEADER_SIZE + size - metaStart;
+    if (size > 0) parseMetaAfterData(needle, rest, 0, bodyEnd);
+    needle.checksum = rest.readUInt32BE(size > 0 ? bodyEnd : 0);
+    if (this.version === 3) needle.appendAtNs = rest.readBigUInt64BE((size > 0 ? bodyEnd : 0) + 4);
+    return { needle, dataOffset, dataSize };
+  }
+
+  /** Reads `length` data bytes of a needle, from `dataOffset` (see readMeta) plus `start`. */
+  readData(dataOffset: number, start: number, length: number, into?: Buffer): Buffer {
+    this.checkOpen();
+    return readAt(this.datFd, length, dataOffset + start, into);
+  }
+
+  get indexSize(): number {
+    return this.idxSize;
+  }
+
   /** The raw record bytes (header through padding), as ReadNeedleBlob returns them. */
   readBlob(offset: number, size: number): Buffer {
     this.checkOpen();
@@ -312,12 +355,16 @@ export class Volume {
     this.idxSize += entry.length;
   }
 
-  /** Persists the read-only state in the .vif, as weed's MarkVolumeReadonly/Writable. */
-  setReadOnly(readOnly: boolean, persist: boolean): void {
-    this.noWriteOrDelete = readOnly;
-    if (!readOnly) this.noWriteCanDelete = false;
-    if (persist) {
+  /**
+   * Marks the volume read-only (writes refused; deletes too unless canDelete) or writable again,
+   * persisted in the .vif when asked, as weed's MarkVolumeReadonly/Writable.
+   */
+  setReadOnly(readOnly: boolean, persist: boolean, canDelete = false): void {
+    this.noWriteOrDelete = readOnly && !canDelete;
+    this.noWriteCanDelete = readOnly && canDelete;
+    if (persist || !readOnly) {
       this.info.readOnly = readOnly;
+      this.info.readOnlyCanDelete = readOnly && canDelete;
       this.saveInfo();
     }
   }

@@ -1,0 +1,58 @@
+// DELETE /<fid>: delete a needle after checking its cookie, as weed's DeleteHandler; answers
+// {"size": n} with 202, 404 {"size": 0} when there is nothing to delete.
+
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { tokenFromRequest, verifyFileIdToken } from "../../security/jwt.js";
+import { parseNeedlePath, parseVolumeId } from "../../storage/needle/file-id.js";
+import type { ServerContext } from "../context.js";
+import { parseFidPath } from "./fid-path.js";
+import { writeJson, writeJsonError } from "./respond.js";
+
+export async function handleDelete(
+  ctx: ServerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://x");
+  const path = parseFidPath(url.pathname);
+  let key: { keyHi: number; keyLo: number; cookie: number };
+  try {
+    key = parseNeedlePath(path.fid);
+  } catch (err) {
+    writeJsonError(req, res, 400, (err as Error).message);
+    return;
+  }
+  const writeKey = ctx.guard.keys.writeKey;
+  if (
+    writeKey &&
+    !(await verifyFileIdToken(writeKey, tokenFromRequest(req, url.searchParams), path.volumeId, path.fid))
+  ) {
+    writeJsonError(req, res, 401, "wrong jwt");
+    return;
+  }
+  let volumeId = -1;
+  try {
+    volumeId = parseVolumeId(path.volumeId);
+  } catch {}
+  const volume = ctx.store.findVolume(volumeId);
+  let stored: { cookie: number; size: number } | undefined;
+  try {
+    const n = volume?.read(key.keyHi, key.keyLo);
+    if (n) stored = { cookie: n.cookie, size: n.size };
+  } catch {}
+  if (!volume || !stored) {
+    writeJson(req, res, 404, { size: 0 });
+    return;
+  }
+  if (stored.cookie !== key.cookie) {
+    writeJsonError(req, res, 400, "File Random Cookie does not match.");
+    return;
+  }
+  try {
+    volume.delete(key.keyHi, key.keyLo, key.cookie);
+  } catch (err) {
+    writeJsonError(req, res, 500, `Deletion Failed: ${(err as Error).message}`);
+    return;
+  }
+  writeJson(req, res, 202, { size: stored.size });
+}

@@ -1,0 +1,141 @@
+// GET/HEAD /<fid>: serve a needle, as weed's GetOrHeadHandler: cookie check, ETag and
+// Last-Modified with conditional requests, pair headers, content type, gzip-stored needles.
+
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { extname } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { tokenFromRequest, verifyFileIdToken } from "../../security/jwt.js";
+import { crcEtag } from "../../storage/needle/crc.js";
+import { parseNeedlePath, parseVolumeId } from "../../storage/needle/file-id.js";
+import { FLAG_COMPRESSED, FLAG_HAS_PAIRS, type Needle } from "../../storage/needle/needle.js";
+import { VolumeError } from "../../storage/volume/volume.js";
+import type { ServerContext } from "../context.js";
+import { parseFidPath } from "./fid-path.js";
+import { setEtag } from "./needle-write.js";
+import { endEmpty, writeJsonError } from "./respond.js";
+
+const MIME_BY_EXT: Record<string, string> = {
+  ".txt": "text/plain; charset=utf-8",
+  ".html": "text/html; charset=utf-8",
+  ".htm": "text/html; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".json": "application/json",
+  ".xml": "text/xml; charset=utf-8",
+  ".jpg": "image/jpeg",
+  ".jpeg": "image/jpeg",
+  ".png": "image/png",
+  ".gif": "image/gif",
+  ".webp": "image/webp",
+  ".svg": "image/svg+xml",
+  ".pdf": "application/pdf",
+  ".zip": "application/zip",
+  ".mp4": "video/mp4",
+  ".wasm": "application/wasm",
+};
+
+function httpDate(seconds: number): string {
+  return new Date(seconds * 1000).toUTCString();
+}
+
+function notModified(req: IncomingMessage, etag: string, lastModified: number): boolean {
+  const inm = req.headers["if-none-match"];
+  if (inm) {
+    return inm.split(",").some((t) => {
+      const tag = t.trim().replace(/^W\//, "");
+      return tag === "*" || tag === `"${etag}"` || tag === etag;
+    });
+  }
+  const ims = req.headers["if-modified-since"];
+  if (!ims || lastModified === 0) return false;
+  const t = Date.parse(ims);
+  return !Number.isNaN(t) && Math.floor(t / 1000) >= lastModified;
+}
+
+export async function handleRead(
+  ctx: ServerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://x");
+  const path = parseFidPath(url.pathname);
+  const readKey = ctx.guard.keys.readKey;
+  if (
+    readKey &&
+    !(await verifyFileIdToken(readKey, tokenFromRequest(req, url.searchParams), path.volumeId, path.fid))
+  ) {
+    writeJsonError(req, res, 401, "wrong jwt");
+    return;
+  }
+  let volumeId: number;
+  let key: { keyHi: number; keyLo: number; cookie: number };
+  try {
+    volumeId = parseVolumeId(path.volumeId);
+    key = parseNeedlePath(path.fid);
+  } catch {
+    endEmpty(res, 400);
+    return;
+  }
+  const volume = ctx.store.findVolume(volumeId);
+  if (!volume) {
+    endEmpty(res, 404);
+    return;
+  }
+  let n: Needle;
+  try {
+    n = volume.read(key.keyHi, key.keyLo, { readDeleted: url.searchParams.get("readDeleted") === "true" });
+  } catch (err) {
+    if (err instanceof VolumeError && (err.kind === "not-found" || err.kind === "deleted"))
+      endEmpty(res, 404);
+    else if (req.method === "HEAD") endEmpty(res, 500);
+    else writeJsonError(req, res, 500, (err as Error).message);
+    return;
+  }
+  if (n.cookie !== key.cookie) {
+    endEmpty(res, 404);
+    return;
+  }
+  if (n.lastModified !== 0) res.setHeader("Last-Modified", httpDate(n.lastModified));
+  const etag = crcEtag(n.checksum);
+  setEtag(res, etag);
+  if (notModified(req, etag, n.lastModified)) {
+    res.writeHead(304).end();
+    return;
+  }
+  if (n.flags & FLAG_HAS_PAIRS) {
+    try {
+      for (const [k, v] of Object.entries(JSON.parse(n.pairs.toString()) as Record<string, string>))
+        res.setHeader(k, v);
+    } catch {}
+  }
+  let filename = path.filename;
+  let ext = path.ext;
+  if (n.name.length > 0 && filename === "") {
+    filename = n.name.toString();
+    if (ext === "") ext = extname(filename);
+  }
+  let mime = n.mime.length > 0 ? n.mime.toString() : "";
+  if (mime.startsWith("application/octet-stream")) mime = "";
+  let body = n.data;
+  if (n.flags & FLAG_COMPRESSED) {
+    if ((req.headers["accept-encoding"] ?? "").includes("gzip") && body[0] === 0x1f && body[1] === 0x8b) {
+      res.setHeader("Content-Encoding", "gzip");
+    } else {
+      try {
+        body = gunzipSync(body);
+      } catch {}
+    }
+  }
+  const contentType = mime || MIME_BY_EXT[ext.toLowerCase()] || "application/octet-stream";
+  res.setHeader("Content-Type", contentType);
+  res.setHeader("Accept-Ranges", "bytes");
+  if (filename) {
+    const disposition =
+      url.searchParams.get("dl") === "true" || url.searchParams.get("dl") === "1" ? "attachment" : "inline";
+    res.setHeader("Content-Disposition", `${disposition}; filename="${filename.replaceAll('"', '\\"')}"`);
+  }
+  res.setHeader("Content-Length", body.length);
+  res.writeHead(200);
+  if (req.method === "HEAD") res.end();
+  else res.end(body);
+}

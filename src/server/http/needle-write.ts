@@ -1,0 +1,130 @@
+// POST/PUT /<fid>: store an upload as a needle, as weed's PostHandler. The upload is parsed into a
+// needle, written to the local volume, and answered with weed's UploadResult JSON.
+
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { tokenFromRequest, verifyFileIdToken } from "../../security/jwt.js";
+import { crcEtag, needleCrc } from "../../storage/needle/crc.js";
+import { parseNeedlePath, parseVolumeId } from "../../storage/needle/file-id.js";
+import {
+  FLAG_CHUNK_MANIFEST,
+  FLAG_COMPRESSED,
+  FLAG_HAS_LAST_MODIFIED,
+  FLAG_HAS_MIME,
+  FLAG_HAS_NAME,
+  FLAG_HAS_PAIRS,
+  FLAG_HAS_TTL,
+  newNeedle,
+} from "../../storage/needle/needle.js";
+import { isEmptyTtl, parseTtl } from "../../storage/needle/ttl.js";
+import { VolumeError } from "../../storage/volume/volume.js";
+import type { ServerContext } from "../context.js";
+import { parseFidPath } from "./fid-path.js";
+import { writeJson, writeJsonError } from "./respond.js";
+import { parseUpload, UploadError } from "./upload-raw.js";
+
+export function setEtag(res: ServerResponse, etag: string): void {
+  if (etag) res.setHeader("ETag", etag.startsWith('"') ? etag : `"${etag}"`);
+}
+
+export async function handleWrite(
+  ctx: ServerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://x");
+  const path = parseFidPath(url.pathname);
+  let volumeId: number;
+  try {
+    volumeId = parseVolumeId(path.volumeId);
+  } catch (err) {
+    writeJsonError(req, res, 400, (err as Error).message);
+    return;
+  }
+  const writeKey = ctx.guard.keys.writeKey;
+  if (
+    writeKey &&
+    !(await verifyFileIdToken(writeKey, tokenFromRequest(req, url.searchParams), path.volumeId, path.fid))
+  ) {
+    writeJsonError(req, res, 401, "wrong jwt");
+    return;
+  }
+
+  let upload: Awaited<ReturnType<typeof parseUpload>>;
+  try {
+    upload = await parseUpload(req, { fileSizeLimitBytes: ctx.options.fileSizeLimitMB * 1024 * 1024 });
+  } catch (err) {
+    if (err instanceof UploadError) writeJsonError(req, res, err.status, err.message);
+    else writeJsonError(req, res, 400, (err as Error).message);
+    return;
+  }
+
+  const n = newNeedle({ data: upload.data });
+  if (Buffer.byteLength(upload.fileName) < 256) {
+    n.name = Buffer.from(upload.fileName);
+    n.flags |= FLAG_HAS_NAME;
+  }
+  if (Buffer.byteLength(upload.mimeType) < 256) {
+    n.mime = Buffer.from(upload.mimeType);
+    n.flags |= FLAG_HAS_MIME;
+  }
+  const pairNames = Object.keys(upload.pairs);
+  if (pairNames.length > 0) {
+    const pairs = Buffer.from(JSON.stringify(upload.pairs));
+    if (pairs.length < 65536) {
+      n.pairs = pairs;
+      n.flags |= FLAG_HAS_PAIRS;
+    }
+  }
+  if (upload.isGzipped) n.flags |= FLAG_COMPRESSED;
+  n.lastModified = upload.modifiedTime || Math.floor(Date.now() / 1000);
+  n.flags |= FLAG_HAS_LAST_MODIFIED;
+  try {
+    n.ttl = parseTtl(upload.ttl);
+  } catch (err) {
+    writeJsonError(req, res, 400, (err as Error).message);
+    return;
+  }
+  if (!isEmptyTtl(n.ttl)) n.flags |= FLAG_HAS_TTL;
+  if (upload.isChunkManifest) n.flags |= FLAG_CHUNK_MANIFEST;
+  try {
+    const key = parseNeedlePath(path.fid);
+    n.keyHi = key.keyHi;
+    n.keyLo = key.keyLo;
+    n.cookie = key.cookie;
+  } catch (err) {
+    writeJsonError(req, res, 400, (err as Error).message);
+    return;
+  }
+
+  const volume = ctx.store.findVolume(volumeId);
+  if (!volume) {
+    writeJsonError(req, res, 500, `volume ${volumeId} not found on ${ctx.options.ip}:${ctx.options.port}`);
+    return;
+  }
+  if (ctx.stateFile.maintenance) {
+    writeJsonError(req, res, 500, `volume server ${ctx.options.id} is in maintenance mode`);
+    return;
+  }
+  let unchanged: boolean;
+  try {
+    unchanged = volume.write(n, { fsync: url.searchParams.get("fsync") === "true" }).unchanged;
+  } catch (err) {
+    const status = err instanceof VolumeError && err.kind === "read-only" ? 409 : 500;
+    writeJsonError(req, res, status, (err as Error).message);
+    return;
+  }
+  const etag = crcEtag(needleCrc(n.data));
+  setEtag(res, etag);
+  res.setHeader("Content-MD5", upload.contentMd5);
+  if (unchanged) {
+    res.writeHead(204).end();
+    return;
+  }
+  const result: Record<string, unknown> = {};
+  if (n.flags & FLAG_HAS_NAME && upload.fileName) result["name"] = upload.fileName;
+  if (upload.originalDataSize) result["size"] = upload.originalDataSize;
+  result["eTag"] = etag;
+  if (upload.mimeType) result["mime"] = upload.mimeType;
+  if (upload.contentMd5) result["contentMd5"] = upload.contentMd5;
+  writeJson(req, res, 201, result);
+}

@@ -1,0 +1,127 @@
+// One data directory (-dir entry): its volumes, its max volume count, disk type, tags and the
+// vol_dir.uuid that lets the master notice two servers sharing a directory.
+
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseVolumeId } from "../needle/file-id.js";
+import type { OffsetWidth } from "../types.js";
+import type { Volume } from "../volume/volume.js";
+import { loadVolume } from "../volume/volume-load.js";
+
+export const UUID_FILE_NAME = "vol_dir.uuid";
+
+export type MinFreeSpace = { kind: "percent"; percent: number } | { kind: "bytes"; bytes: number };
+
+export interface DiskLocationOptions {
+  directory: string;
+  idxDirectory: string;
+  maxVolumeCount: number;
+  minFreeSpace: MinFreeSpace;
+  diskType: string;
+  tags: string[];
+}
+
+/** "<collection>_<id>" or "<id>" from a volume file's base name; undefined when not a volume. */
+export function parseVolumeBaseName(base: string): { collection: string; id: number } | undefined {
+  const sep = base.lastIndexOf("_");
+  const collection = sep > 0 ? base.slice(0, sep) : "";
+  try {
+    return { collection, id: parseVolumeId(sep > 0 ? base.slice(sep + 1) : base) };
+  } catch {
+    return undefined;
+  }
+}
+
+export class DiskLocation {
+  readonly directory: string;
+  readonly idxDirectory: string;
+  maxVolumeCount: number;
+  /** The max as configured; 0 means derived from free space. */
+  readonly originalMaxVolumeCount: number;
+  readonly minFreeSpace: MinFreeSpace;
+  readonly diskType: string;
+  readonly tags: string[];
+  readonly uuid: string;
+  readonly volumes = new Map<number, Volume>();
+  /** Free space fell under -minFreeSpace: every volume here refuses writes. */
+  isDiskSpaceLow = false;
+
+  constructor(options: DiskLocationOptions) {
+    this.directory = options.directory;
+    this.idxDirectory = options.idxDirectory || options.directory;
+    this.maxVolumeCount = options.maxVolumeCount;
+    this.originalMaxVolumeCount = options.maxVolumeCount;
+    this.minFreeSpace = options.minFreeSpace;
+    this.diskType = options.diskType;
+    this.tags = options.tags;
+    if (this.idxDirectory !== this.directory) mkdirSync(this.idxDirectory, { recursive: true });
+    this.uuid = readOrCreateUuid(this.directory);
+  }
+
+  /** Loads every volume found in the directory; a volume that fails is logged and skipped. */
+  loadExistingVolumes(defaultWidth: OffsetWidth, taken: (id: number) => boolean, log: LoadLog): void {
+    const names = new Set<string>();
+    for (const entry of readdirSync(this.directory, { withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const m = /^(.+)\.(idx|vif|dat)$/.exec(entry.name);
+      if (m) names.add(m[1]!);
+    }
+    for (const base of names) {
+      const parsed = parseVolumeBaseName(base);
+      if (!parsed || !existsSync(join(this.directory, `${base}.dat`))) continue;
+      if (taken(parsed.id)) {
+        log.warn(
+          `volume ${parsed.id} in ${this.directory} is already loaded from another directory; skipped`,
+        );
+        continue;
+      }
+      try {
+        const volume = loadVolume(
+          {
+            dir: this.directory,
+            idxDir: this.resolveIdxDir(base),
+            collection: parsed.collection,
+            id: parsed.id,
+          },
+          { defaultWidth, warn: log.warn },
+        );
+        this.volumes.set(parsed.id, volume);
+        log.loaded(volume);
+      } catch (err) {
+        log.warn(`load volume ${base} in ${this.directory}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** An .idx beside the .dat wins over -dir.idx, as weed decides. */
+  resolveIdxDir(base: string): string {
+    if (this.idxDirectory !== this.directory && existsSync(join(this.directory, `${base}.idx`)))
+      return this.directory;
+    return this.idxDirectory;
+  }
+
+  volumeCount(): number {
+    return this.volumes.size;
+  }
+
+  freeSlots(): number {
+    return this.maxVolumeCount - this.volumes.size;
+  }
+}
+
+export interface LoadLog {
+  warn(message: string): void;
+  loaded(volume: Volume): void;
+}
+
+function readOrCreateUuid(dir: string): string {
+  const file = join(dir, UUID_FILE_NAME);
+  if (existsSync(file)) {
+    const text = readFileSync(file, "utf8");
+    if (text.length > 0) return text;
+  }
+  const uuid = randomUUID();
+  writeFileSync(file, uuid, { mode: 0o644 });
+  return uuid;
+}

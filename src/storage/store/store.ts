@@ -1,0 +1,208 @@
+// The store: all data directories of this server and their volumes. It places new volumes, finds
+// volumes by id (unique across directories), and tells listeners when volumes come and go so the
+// heartbeat can send deltas.
+
+import { readdirSync } from "node:fs";
+import { parseTtl } from "../needle/ttl.js";
+import type { OffsetWidth } from "../types.js";
+import { parseReplicaPlacement } from "../volume/replica-placement.js";
+import { type Volume, volumeBaseName } from "../volume/volume.js";
+import { createVolume, loadVolume } from "../volume/volume-load.js";
+import { DiskLocation, type DiskLocationOptions } from "./disk-location.js";
+
+export interface StoreOptions {
+  locations: DiskLocationOptions[];
+  /** Offset width of new volumes, and of old ones whose .vif does not record it. */
+  defaultWidth: OffsetWidth;
+  log: { info(message: string): void; warn(message: string): void };
+}
+
+export interface VolumeEvent {
+  volume: Volume;
+  location: DiskLocation;
+  diskId: number;
+}
+
+export interface StoreListener {
+  volumeAdded?(event: VolumeEvent): void;
+  volumeDeleted?(event: VolumeEvent): void;
+}
+
+export class StoreError extends Error {}
+
+export class Store {
+  readonly locations: DiskLocation[];
+  /** Learnt from the master when -offsetBytes=0. */
+  defaultWidth: OffsetWidth;
+  /** Set by the master's heartbeat answers. */
+  volumeSizeLimit = 0;
+  preallocate = false;
+  private readonly listeners: StoreListener[] = [];
+  private readonly log: StoreOptions["log"];
+
+  constructor(options: StoreOptions) {
+    this.defaultWidth = options.defaultWidth;
+    this.log = options.log;
+    this.locations = options.locations.map((l) => new DiskLocation(l));
+  }
+
+  /** Loads the volumes of every directory; a volume id already loaded elsewhere is skipped. */
+  loadExistingVolumes(): void {
+    let loaded = 0;
+    const started = Date.now();
+    for (const location of this.locations) {
+      location.loadExistingVolumes(this.defaultWidth, (id) => this.findVolume(id) !== undefined, {
+        warn: (m) => this.log.warn(m),
+        loaded: () => {
+          loaded++;
+          if (loaded % 100 === 0) this.log.info(`loaded ${loaded} volumes...`);
+        },
+      });
+    }
+    this.log.info(
+      `loaded ${loaded} volumes from ${this.locations.length} directories in ${Date.now() - started} ms`,
+    );
+  }
+
+  addListener(listener: StoreListener): void {
+    this.listeners.push(listener);
+  }
+
+  findVolume(id: number): Volume | undefined {
+    for (const location of this.locations) {
+      const v = location.volumes.get(id);
+      if (v) return v;
+    }
+    return undefined;
+  }
+
+  /** The volume, its directory and the directory's index in -dir order (weed's disk id). */
+  locate(id: number): VolumeEvent | undefined {
+    for (let diskId = 0; diskId < this.locations.length; diskId++) {
+      const location = this.locations[diskId]!;
+      const volume = location.volumes.get(id);
+      if (volume) return { volume, location, diskId };
+    }
+    return undefined;
+  }
+
+  *volumes(): Generator<VolumeEvent> {
+    for (let diskId = 0; diskId < this.locations.length; diskId++) {
+      const location = this.locations[diskId]!;
+      for (const volume of location.volumes.values()) yield { volume, location, diskId };
+    }
+  }
+
+  /** Creates a volume in the directory of the requested disk type holding the fewest volumes. */
+  addVolume(
+    id: number,
+    collection: string,
+    replication: string,
+    ttl: string,
+    options: { diskType?: string; preallocate?: number; width?: OffsetWidth } = {},
+  ): Volume {
+    if (this.findVolume(id)) throw new StoreError(`Volume Id ${id} already exists!`);
+    const replicaPlacement = parseReplicaPlacement(replication);
+    const parsedTtl = parseTtl(ttl);
+    const diskType = options.diskType ?? "";
+    let chosen: number | undefined;
+    for (let i = 0; i < this.locations.length; i++) {
+      const l = this.locations[i]!;
+      if (l.diskType !== diskType || l.isDiskSpaceLow || l.freeSlots() <= 0) continue;
+      if (chosen === undefined || l.volumeCount() < this.locations[chosen]!.volumeCount()) chosen = i;
+    }
+    if (chosen === undefined) throw new StoreError("No more free space left");
+    const location = this.locations[chosen]!;
+    this.log.info(
+      `In dir ${location.directory} (disk ID ${chosen}) adds volume:${id} collection:${collection} replicaPlacement:${replication} ttl:${ttl}`,
+    );
+    const volume = createVolume(
+      { dir: location.directory, idxDir: location.idxDirectory, collection, id },
+      {
+        replicaPlacement,
+        ttl: parsedTtl,
+        width: options.width ?? this.defaultWidth,
+        preallocate: options.preallocate ?? 0,
+      },
+    );
+    location.volumes.set(id, volume);
+    this.emit("volumeAdded", { volume, location, diskId: chosen });
+    return volume;
+  }
+
+  /** Closes and removes a volume's files. */
+  deleteVolume(id: number, options: { onlyEmpty?: boolean } = {}): void {
+    const found = this.locate(id);
+    if (!found) throw new StoreError(`volume ${id} not found on disk`);
+    if (options.onlyEmpty && found.volume.fileCount - found.volume.deletedCount > 0) {
+      throw new StoreError("volume not empty");
+    }
+    found.location.volumes.delete(id);
+    found.volume.destroy();
+    this.emit("volumeDeleted", found);
+  }
+
+  /** Loads a volume whose files are on disk but not loaded (VolumeMount). */
+  mountVolume(id: number): Volume {
+    const existing = this.findVolume(id);
+    if (existing) return existing;
+    for (let diskId = 0; diskId < this.locations.length; diskId++) {
+      const location = this.locations[diskId]!;
+      const base = this.findBaseName(location, id);
+      if (base === undefined) continue;
+      const volume = loadVolume(
+        {
+          dir: location.directory,
+          idxDir: location.resolveIdxDir(base.name),
+          collection: base.collection,
+          id,
+        },
+        { defaultWidth: this.defaultWidth, warn: (m) => this.log.warn(m) },
+      );
+      location.volumes.set(id, volume);
+      this.emit("volumeAdded", { volume, location, diskId });
+      return volume;
+    }
+    throw new StoreError(`volume ${id} not found on disk`);
+  }
+
+  /** Closes a volume but keeps its files (VolumeUnmount). */
+  unmountVolume(id: number): void {
+    const found = this.locate(id);
+    if (!found) throw new StoreError(`volume ${id} not found on disk`);
+    found.location.volumes.delete(id);
+    found.volume.close();
+    this.emit("volumeDeleted", found);
+  }
+
+  deleteCollection(collection: string): void {
+    for (const { volume } of [...this.volumes()]) {
+      if (volume.collection === collection) this.deleteVolume(volume.id);
+    }
+  }
+
+  close(): void {
+    for (const { volume } of this.volumes()) {
+      try {
+        volume.close();
+      } catch (err) {
+        this.log.warn(`close volume ${volume.id}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private findBaseName(location: DiskLocation, id: number): { name: string; collection: string } | undefined {
+    for (const entry of readdirSync(location.directory)) {
+      const m = /^(?:(.+)_)?(\d+)\.dat$/.exec(entry);
+      if (m && Number(m[2]) === id) {
+        const collection = m[1] ?? "";
+        return { name: volumeBaseName(collection, id), collection };
+      }
+    }
+    return undefined;
+  }
+
+  private emit(kind: keyof StoreListener, event: VolumeEvent): void {
+    for (const l of this.listeners) l[kind]?.(event);
+  }
+}
