@@ -3,9 +3,11 @@
 
 import type { VolumeServerOptions } from "../cli/options.js";
 import type { PeerClients } from "../cluster/clients.js";
+import type { VolumeLookup } from "../cluster/volume-lookup.js";
 import type { SecurityConfig } from "../security/config.js";
 import type { Guard } from "../security/guard.js";
 import type { Store } from "../storage/store/store.js";
+import type { InflightLimiter } from "./http/inflight.js";
 import type { StateFile } from "./state-file.js";
 
 export interface ServerState {
@@ -26,10 +28,13 @@ export interface ServerContext {
   state: ServerState;
   /** gRPC clients to masters and other volume servers. */
   peers: PeerClients;
+  lookup: VolumeLookup;
   guard: Guard;
   /** Maintenance mode and its version, persisted in state.pb. */
   stateFile: StateFile;
   store: Store;
+  uploads: InflightLimiter;
+  downloads: InflightLimiter;
   /** Hooks into the running server that RPCs may pull. */
   control: ServerControl;
 }

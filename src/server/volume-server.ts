@@ -15,6 +15,7 @@ import {
   volumeShortInformation,
 } from "../cluster/heartbeat-message.js";
 import { toHttpAddress } from "../cluster/server-address.js";
+import { VolumeLookup } from "../cluster/volume-lookup.js";
 import { configInt, configString, type SecurityConfig } from "../security/config.js";
 import { Guard } from "../security/guard.js";
 import { Store } from "../storage/store/store.js";
@@ -23,6 +24,7 @@ import { log } from "../util/log.js";
 import { serverHeader, versionString } from "../version.js";
 import type { ServerContext } from "./context.js";
 import { startGrpcServer } from "./grpc/server.js";
+import { InflightLimiter } from "./http/inflight.js";
 import { type HttpListener, listenHttp } from "./http/listeners.js";
 import { adminRouter, needleHandlers, publicRouter } from "./http/router.js";
 import { StateFile } from "./state-file.js";
@@ -104,16 +106,23 @@ export async function startVolumeServer(
   const store = openStore(options, options.offsetWidth || 4);
 
   let heartbeat: MasterHeartbeat | undefined;
+  const peers = new PeerClients();
   const ctx: ServerContext = {
     options,
     security,
     serverHeader: serverHeader(store.defaultWidth),
     version: versionString(store.defaultWidth),
     state: { registered: false, currentMaster: "", stopping: false },
-    peers: new PeerClients(),
+    peers,
+    lookup: new VolumeLookup(peers, () => ctx.state.currentMaster || options.masters[0] || ""),
     guard,
     stateFile,
     store,
+    uploads: new InflightLimiter(options.concurrentUploadLimitBytes, options.inflightUploadDataTimeoutMs),
+    downloads: new InflightLimiter(
+      options.concurrentDownloadLimitBytes,
+      options.inflightDownloadDataTimeoutMs,
+    ),
     control: {
       leaveCluster: async () => {
         await heartbeat?.stop();

@@ -6,11 +6,12 @@ import { Metadata, status } from "@grpc/grpc-js";
 import { VolumeMarkReadonlyRequest } from "../../pb/master.js";
 import {
   ReadVolumeFileStatusResponse,
+  VolumeConfigureResponse,
   type VolumeServerServer,
   VolumeStatusResponse,
 } from "../../pb/volume_server.js";
 import { ttlToUint32 } from "../../storage/needle/ttl.js";
-import { replicaPlacementByte } from "../../storage/volume/replica-placement.js";
+import { parseReplicaPlacement, replicaPlacementByte } from "../../storage/volume/replica-placement.js";
 import type { Volume } from "../../storage/volume/volume.js";
 import type { ServerContext } from "../context.js";
 import { checkAdminAuth, failed, unary } from "./call.js";
@@ -111,6 +112,40 @@ export function volumeAdminService(ctx: ServerContext): Partial<VolumeServerServ
       v.setReadOnly(false, true);
       await notifyMasterReadonly(ctx, v, false);
       return {};
+    }),
+
+    volumeConfigure: unary(async (call) => {
+      checkAdminAuth(ctx, call);
+      checkMaintenance(ctx);
+      const { volumeId, replication } = call.request;
+      const describe = `volume_id:${volumeId} replication:"${replication}"`;
+      try {
+        parseReplicaPlacement(replication);
+      } catch (err) {
+        return VolumeConfigureResponse.create({
+          error: `volume configure replication ${describe}: ${(err as Error).message}`,
+        });
+      }
+      ctx.store.unmountVolume(volumeId);
+      try {
+        ctx.store.configureVolume(volumeId, replication);
+      } catch (err) {
+        let error = `volume configure ${describe}: ${(err as Error).message}`;
+        try {
+          ctx.store.mountVolume(volumeId);
+        } catch (mountErr) {
+          error += `. Also failed to restore mount: ${(mountErr as Error).message}`;
+        }
+        return VolumeConfigureResponse.create({ error });
+      }
+      try {
+        ctx.store.mountVolume(volumeId);
+      } catch (err) {
+        return VolumeConfigureResponse.create({
+          error: `volume configure mount ${describe}: ${(err as Error).message}`,
+        });
+      }
+      return VolumeConfigureResponse.create({});
     }),
 
     volumeStatus: unary(async (call) => {

@@ -12,6 +12,7 @@ import { VolumeError } from "../../storage/volume/volume.js";
 import type { ServerContext } from "../context.js";
 import { parseFidPath } from "./fid-path.js";
 import { setEtag } from "./needle-write.js";
+import { serveRemoteVolume } from "./remote-read.js";
 import { endEmpty, writeJsonError } from "./respond.js";
 
 const MIME_BY_EXT: Record<string, string> = {
@@ -78,7 +79,7 @@ export async function handleRead(
   }
   const volume = ctx.store.findVolume(volumeId);
   if (!volume) {
-    endEmpty(res, 404);
+    await serveRemoteVolume(ctx, req, res, url, path, volumeId);
     return;
   }
   let n: Needle;
@@ -91,6 +92,10 @@ export async function handleRead(
     else writeJsonError(req, res, 500, (err as Error).message);
     return;
   }
+  // The bytes held for this response count against -concurrentDownloadLimitMB until it is done.
+  const held = n.data.length;
+  ctx.downloads.add(held);
+  res.once("close", () => ctx.downloads.release(held));
   if (n.cookie !== key.cookie) {
     endEmpty(res, 404);
     return;

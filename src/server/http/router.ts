@@ -2,11 +2,15 @@
 // split of weed's volume server: fixed admin paths first, then the needle store handlers.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { parseVolumeId } from "../../storage/needle/file-id.js";
+import { hasReplication } from "../../storage/volume/replica-placement.js";
 import type { ServerContext } from "../context.js";
 import { handleHealthz, handleStatus } from "./admin.js";
+import { parseFidPath } from "./fid-path.js";
 import { handleDelete } from "./needle-delete.js";
 import { handleRead } from "./needle-read.js";
 import { handleWrite } from "./needle-write.js";
+import { serveRemoteVolume } from "./remote-read.js";
 import { endEmpty, setCommonHeaders, writeJsonError } from "./respond.js";
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -92,5 +96,63 @@ export function needleHandlers(ctx: ServerContext): StoreHandlers {
         else res.destroy();
       });
     };
-  return { read: guarded(handleRead), write: guarded(handleWrite), delete: guarded(handleDelete) };
+  return {
+    read: guarded(async (ctx, req, res) => {
+      if (ctx.downloads.over()) {
+        // Over the limit, a replicated volume's read goes to another replica instead of waiting.
+        const url = new URL(req.url ?? "/", "http://x");
+        if (url.searchParams.get("proxied") !== "true") {
+          const path = parseFidPath(url.pathname);
+          let volumeId: number;
+          try {
+            volumeId = parseVolumeId(path.volumeId);
+          } catch {
+            endEmpty(res, 400);
+            return;
+          }
+          const volume = ctx.store.findVolume(volumeId);
+          if (volume && hasReplication(volume.superBlock.replicaPlacement)) {
+            await serveRemoteVolume(ctx, req, res, url, path, volumeId, true);
+            return;
+          }
+        }
+        const outcome = await ctx.downloads.waitForRoom(req);
+        if (outcome === "timeout") {
+          const path = pathOf(req.url);
+          writeJsonError(
+            req,
+            res,
+            429,
+            `request ${path} because inflight download data ${ctx.downloads.bytes} > ${ctx.downloads.limit}, and wait timeout`,
+          );
+          return;
+        }
+        if (outcome === "cancelled") {
+          endEmpty(res, 499);
+          return;
+        }
+      }
+      await handleRead(ctx, req, res);
+    }),
+    write: guarded(async (ctx, req, res) => {
+      const length = Number(req.headers["content-length"] ?? 0) || 0;
+      const replicate = new URL(req.url ?? "/", "http://x").searchParams.get("type") === "replicate";
+      if (!replicate && ctx.uploads.over()) {
+        const before = ctx.uploads.bytes;
+        const outcome = await ctx.uploads.waitForRoom(req);
+        if (outcome !== "ok") {
+          const message =
+            outcome === "timeout"
+              ? `reject because inflight upload data ${before} > ${ctx.uploads.limit}, and wait timeout`
+              : "context canceled";
+          writeJsonError(req, res, outcome === "timeout" ? 429 : 499, message);
+          return;
+        }
+      }
+      ctx.uploads.add(length);
+      res.once("close", () => ctx.uploads.release(length));
+      await handleWrite(ctx, req, res);
+    }),
+    delete: guarded(handleDelete),
+  };
 }

@@ -2,11 +2,17 @@
 // volumes by id (unique across directories), and tells listeners when volumes come and go so the
 // heartbeat can send deltas.
 
-import { readdirSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readdirSync, writeSync } from "node:fs";
+import { join } from "node:path";
 import { parseTtl } from "../needle/ttl.js";
 import type { OffsetWidth } from "../types.js";
-import { parseReplicaPlacement } from "../volume/replica-placement.js";
+import {
+  formatReplicaPlacement,
+  parseReplicaPlacement,
+  replicaPlacementByte,
+} from "../volume/replica-placement.js";
 import { type Volume, volumeBaseName } from "../volume/volume.js";
+import { emptyVolumeInfo, loadVolumeInfo, saveVolumeInfo } from "../volume/volume-info.js";
 import { createVolume, loadVolume } from "../volume/volume-load.js";
 import { DiskLocation, type DiskLocationOptions } from "./disk-location.js";
 
@@ -166,13 +172,36 @@ export class Store {
     throw new StoreError(`volume ${id} not found on disk`);
   }
 
-  /** Closes a volume but keeps its files (VolumeUnmount). */
+  /** Closes a volume but keeps its files (VolumeUnmount); unmounting what is not mounted is fine. */
   unmountVolume(id: number): void {
     const found = this.locate(id);
-    if (!found) throw new StoreError(`volume ${id} not found on disk`);
+    if (!found) return;
     found.location.volumes.delete(id);
     found.volume.close();
     this.emit("volumeDeleted", found);
+  }
+
+  /** Rewrites an unmounted volume's replica placement in its super block and .vif. */
+  configureVolume(id: number, replication: string): void {
+    const replicaPlacement = parseReplicaPlacement(replication);
+    for (const location of this.locations) {
+      const base = this.findBaseName(location, id);
+      if (base === undefined) continue;
+      const datPath = join(location.directory, `${base.name}.dat`);
+      const fd = openSync(datPath, "r+");
+      try {
+        writeSync(fd, Buffer.from([replicaPlacementByte(replicaPlacement)]), 0, 1, 1);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      const vifPath = join(location.directory, `${base.name}.vif`);
+      const info = loadVolumeInfo(vifPath) ?? emptyVolumeInfo();
+      info.replication = formatReplicaPlacement(replicaPlacement);
+      saveVolumeInfo(vifPath, info);
+      return;
+    }
+    throw new StoreError(`volume ${id} not found on disk`);
   }
 
   deleteCollection(collection: string): void {
