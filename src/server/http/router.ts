@@ -2,6 +2,7 @@
 // split of weed's volume server: fixed admin paths first, then the needle store handlers.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { configBool } from "../../security/config.js";
 import { parseVolumeId } from "../../storage/needle/file-id.js";
 import { hasReplication } from "../../storage/volume/replica-placement.js";
 import type { ServerContext } from "../context.js";
@@ -12,6 +13,8 @@ import { handleRead } from "./needle-read.js";
 import { handleWrite } from "./needle-write.js";
 import { serveRemoteVolume } from "./remote-read.js";
 import { endEmpty, setCommonHeaders, writeJsonError } from "./respond.js";
+import { serveStatic } from "./static.js";
+import { handleUi } from "./ui.js";
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -38,13 +41,20 @@ function corsForOrigin(req: IncomingMessage, res: ServerResponse): void {
 export function adminRouter(ctx: ServerContext, store: StoreHandlers): Handler {
   return (req, res) => {
     setCommonHeaders(res, ctx.serverHeader);
-    switch (pathOf(req.url)) {
+    const path = pathOf(req.url);
+    switch (path) {
       case "/healthz":
       case "/readyz":
         return handleHealthz(ctx, req, res);
       case "/status":
         return handleStatus(ctx, req, res);
+      case "/ui/index.html":
+        // weed shows the page unless JWT signing is on, where [access] ui = true must allow it.
+        if (ctx.guard.keys.writeKey === "" || configBool(ctx.security, "access.ui"))
+          return handleUi(ctx, req, res);
+        break;
     }
+    if (serveStatic(path, req, res)) return;
     corsForOrigin(req, res);
     switch (req.method) {
       case "GET":
@@ -69,6 +79,7 @@ export function adminRouter(ctx: ServerContext, store: StoreHandlers): Handler {
 export function publicRouter(ctx: ServerContext, store: StoreHandlers): Handler {
   return (req, res) => {
     setCommonHeaders(res, ctx.serverHeader);
+    if (serveStatic(pathOf(req.url), req, res)) return;
     corsForOrigin(req, res);
     switch (req.method) {
       case "GET":
