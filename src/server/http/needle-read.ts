@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { extname } from "node:path";
 import { gunzipSync } from "node:zlib";
+import { hasImageOps, imageOps, transformImage } from "../../images/transform.js";
 import { tokenFromRequest, verifyFileIdToken } from "../../security/jwt.js";
 import { crcEtag } from "../../storage/needle/crc.js";
 import { parseNeedlePath, parseVolumeId } from "../../storage/needle/file-id.js";
@@ -122,8 +123,17 @@ export async function handleRead(
   let mime = n.mime.length > 0 ? n.mime.toString() : "";
   if (mime.startsWith("application/octet-stream")) mime = "";
   let body = n.data;
+  const ops = imageOps(ext, url.searchParams);
   if (n.flags & FLAG_COMPRESSED) {
-    if ((req.headers["accept-encoding"] ?? "").includes("gzip") && body[0] === 0x1f && body[1] === 0x8b) {
+    if (hasImageOps(ops)) {
+      try {
+        body = gunzipSync(body);
+      } catch {}
+    } else if (
+      (req.headers["accept-encoding"] ?? "").includes("gzip") &&
+      body[0] === 0x1f &&
+      body[1] === 0x8b
+    ) {
       res.setHeader("Content-Encoding", "gzip");
     } else {
       try {
@@ -131,6 +141,7 @@ export async function handleRead(
       } catch {}
     }
   }
+  if (hasImageOps(ops)) body = await transformImage(body, ext, ops);
   const contentType = mime || MIME_BY_EXT[ext.toLowerCase()] || "application/octet-stream";
   res.setHeader("Content-Type", contentType);
   res.setHeader("Accept-Ranges", "bytes");
