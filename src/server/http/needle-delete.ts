@@ -4,7 +4,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { tokenFromRequest, verifyFileIdToken } from "../../security/jwt.js";
 import { parseNeedlePath, parseVolumeId } from "../../storage/needle/file-id.js";
+import { FLAG_CHUNK_MANIFEST, FLAG_COMPRESSED, type Needle } from "../../storage/needle/needle.js";
 import type { ServerContext } from "../context.js";
+import { type ChunkManifest, deleteChunks, loadChunkManifest } from "./chunk-manifest.js";
 import { parseFidPath } from "./fid-path.js";
 import { writeJson, writeJsonError } from "./respond.js";
 
@@ -35,10 +37,9 @@ export async function handleDelete(
     volumeId = parseVolumeId(path.volumeId);
   } catch {}
   const volume = ctx.store.findVolume(volumeId);
-  let stored: { cookie: number; size: number } | undefined;
+  let stored: Needle | undefined;
   try {
-    const n = volume?.read(key.keyHi, key.keyLo);
-    if (n) stored = { cookie: n.cookie, size: n.size };
+    stored = volume?.read(key.keyHi, key.keyLo);
   } catch {}
   if (!volume || !stored) {
     writeJson(req, res, 404, { size: 0 });
@@ -48,11 +49,28 @@ export async function handleDelete(
     writeJsonError(req, res, 400, "File Random Cookie does not match.");
     return;
   }
+  let size = stored.size;
+  if (stored.flags & FLAG_CHUNK_MANIFEST) {
+    let manifest: ChunkManifest;
+    try {
+      manifest = loadChunkManifest(stored.data, (stored.flags & FLAG_COMPRESSED) !== 0);
+    } catch (err) {
+      writeJsonError(req, res, 500, `Load chunks manifest error: ${(err as Error).message}`);
+      return;
+    }
+    try {
+      await deleteChunks(ctx, manifest);
+    } catch (err) {
+      writeJsonError(req, res, 500, `Delete chunks error: ${(err as Error).message}`);
+      return;
+    }
+    size = manifest.size;
+  }
   try {
     volume.delete(key.keyHi, key.keyLo, key.cookie);
   } catch (err) {
     writeJsonError(req, res, 500, `Deletion Failed: ${(err as Error).message}`);
     return;
   }
-  writeJson(req, res, 202, { size: stored.size });
+  writeJson(req, res, 202, { size });
 }

@@ -8,9 +8,15 @@ import { hasImageOps, imageOps, transformImage } from "../../images/transform.js
 import { tokenFromRequest, verifyFileIdToken } from "../../security/jwt.js";
 import { crcEtag } from "../../storage/needle/crc.js";
 import { parseNeedlePath, parseVolumeId } from "../../storage/needle/file-id.js";
-import { FLAG_COMPRESSED, FLAG_HAS_PAIRS, type Needle } from "../../storage/needle/needle.js";
+import {
+  FLAG_CHUNK_MANIFEST,
+  FLAG_COMPRESSED,
+  FLAG_HAS_PAIRS,
+  type Needle,
+} from "../../storage/needle/needle.js";
 import { VolumeError } from "../../storage/volume/volume.js";
 import type { ServerContext } from "../context.js";
+import { type ChunkManifest, loadChunkManifest, serveChunked } from "./chunk-manifest.js";
 import { parseFidPath } from "./fid-path.js";
 import { setEtag } from "./needle-write.js";
 import { serveRemoteVolume } from "./remote-read.js";
@@ -116,6 +122,27 @@ export async function handleRead(
   }
   let filename = path.filename;
   let ext = path.ext;
+  if (n.flags & FLAG_CHUNK_MANIFEST && url.searchParams.get("cm") !== "false") {
+    let manifest: ChunkManifest | undefined;
+    try {
+      manifest = loadChunkManifest(n.data, (n.flags & FLAG_COMPRESSED) !== 0);
+    } catch {
+      // An unreadable manifest is served as it is stored.
+    }
+    if (manifest) {
+      if (filename === "" && manifest.name !== "") filename = manifest.name;
+      if (ext === "") ext = extname(filename);
+      const mime = manifest.mime.startsWith("application/octet-stream") ? "" : manifest.mime;
+      await serveChunked(
+        ctx,
+        req,
+        res,
+        manifest,
+        mime || MIME_BY_EXT[ext.toLowerCase()] || "application/octet-stream",
+      );
+      return;
+    }
+  }
   if (n.name.length > 0 && filename === "") {
     filename = n.name.toString();
     if (ext === "") ext = extname(filename);

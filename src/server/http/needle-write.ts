@@ -109,8 +109,12 @@ export async function handleWrite(
   try {
     unchanged = volume.write(n, { fsync: url.searchParams.get("fsync") === "true" }).unchanged;
   } catch (err) {
-    const status = err instanceof VolumeError && err.kind === "read-only" ? 409 : 500;
-    writeJsonError(req, res, status, (err as Error).message);
+    const readOnly = err instanceof VolumeError && err.kind === "read-only";
+    // Tell the client nothing was appended, so it may retry elsewhere safely (weed's header).
+    const plainWrite =
+      url.searchParams.get("fsync") !== "true" && url.searchParams.get("type") !== "replicate";
+    if (readOnly && plainWrite) res.setHeader("X-Seaweed-Write-Outcome", "refused-before-append");
+    writeJsonError(req, res, readOnly ? 409 : 500, (err as Error).message);
     return;
   }
   const etag = crcEtag(needleCrc(n.data));
