@@ -15,8 +15,9 @@ import {
   FLAG_HAS_TTL,
   newNeedle,
 } from "../../storage/needle/needle.js";
-import { isEmptyTtl, parseTtl } from "../../storage/needle/ttl.js";
+import { formatTtl, isEmptyTtl, parseTtl } from "../../storage/needle/ttl.js";
 import { VolumeError } from "../../storage/volume/volume.js";
+import { type ReplicaTarget, remoteReplicas, replicateWrite } from "../../cluster/replicate.js";
 import type { ServerContext } from "../context.js";
 import { parseFidPath } from "./fid-path.js";
 import { writeJson, writeJsonError } from "./respond.js";
@@ -97,18 +98,52 @@ export async function handleWrite(
   }
 
   const volume = ctx.store.findVolume(volumeId);
-  if (!volume) {
-    writeJsonError(req, res, 500, `volume ${volumeId} not found on ${ctx.options.ip}:${ctx.options.port}`);
+  const self = `${ctx.options.ip}:${ctx.options.port}`;
+  const fsync = url.searchParams.get("fsync") === "true";
+  let remotes: ReplicaTarget[] = [];
+  if (url.searchParams.get("type") !== "replicate") {
+    try {
+      remotes = await remoteReplicas(ctx.lookup, volumeId, volume, self, true);
+    } catch (err) {
+      writeJsonError(req, res, 500, (err as Error).message);
+      return;
+    }
+  }
+  if (!volume && remotes.length === 0) {
+    writeJsonError(req, res, 500, `volume ${volumeId} not found on ${self}`);
     return;
   }
   if (ctx.stateFile.maintenance) {
     writeJsonError(req, res, 500, `volume server ${ctx.options.id} is in maintenance mode`);
     return;
   }
-  let unchanged: boolean;
+  // The replicas are written while the local write runs; the answer waits for both.
+  const replicaTtl = isEmptyTtl(n.ttl) && volume ? volume.superBlock.ttl : n.ttl;
+  const replication =
+    remotes.length === 0
+      ? Promise.resolve()
+      : replicateWrite(remotes, url.pathname, {
+          data: n.data,
+          fileName: n.flags & FLAG_HAS_NAME ? n.name.toString() : "",
+          mimeType: n.mime.toString(),
+          isCompressed: (n.flags & FLAG_COMPRESSED) !== 0,
+          pairs: upload.pairs,
+          ttl: formatTtl(replicaTtl),
+          lastModified: n.lastModified,
+          isChunkManifest: upload.isChunkManifest,
+          contentMd5: upload.contentMd5,
+          fsync,
+          jwt: tokenFromRequest(req, url.searchParams),
+        }).catch((err: Error) => {
+          throw new Error(`failed to write to replicas for volume ${volumeId}: ${err.message}`);
+        });
+  replication.catch(() => undefined);
+  let unchanged = false;
   try {
-    unchanged = volume.write(n, { fsync: url.searchParams.get("fsync") === "true" }).unchanged;
+    if (volume) unchanged = volume.write(n, { fsync }).unchanged;
+    await replication;
   } catch (err) {
+    await replication.catch(() => undefined);
     const readOnly = err instanceof VolumeError && err.kind === "read-only";
     // Tell the client nothing was appended, so it may retry elsewhere safely (weed's header).
     const plainWrite =

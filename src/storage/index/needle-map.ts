@@ -11,6 +11,7 @@
 
 import { actualSize, indexEntrySize, type OffsetWidth, TOMBSTONE_FILE_SIZE, type Version } from "../types.js";
 import { type IndexEntry, readIndexEntry } from "./idx.js";
+import type { NeedleMapper, NeedleValue } from "./needle-mapper.js";
 
 const INITIAL_CAPACITY = 1024;
 /** 2^28 entries: 1 GiB of keys a half; far beyond what a 32 GiB or 8 TiB volume holds in practice. */
@@ -31,7 +32,7 @@ export interface NeedleMapStats {
   maxNeedleEnd: number;
 }
 
-export class MemoryNeedleMap {
+export class MemoryNeedleMap implements NeedleMapper {
   readonly stats: NeedleMapStats = {
     fileCount: 0,
     deletedCount: 0,
@@ -114,10 +115,16 @@ export class MemoryNeedleMap {
     return this.keyLo[i]!;
   }
 
-  /** Offset (8-byte units) and size of a key, or undefined. Deleted entries have a negative size. */
-  get(hi: number, lo: number): { offset: number; size: number } | undefined {
+  get(hi: number, lo: number, out: NeedleValue): boolean {
     const i = this.find(hi, lo);
-    return i < 0 ? undefined : { offset: this.offsetAt(i), size: this.sizes[i]! };
+    if (i < 0) return false;
+    out.offset = this.offsetAt(i);
+    out.size = this.sizes[i]!;
+    return true;
+  }
+
+  close(): void {
+    // Memory only: nothing to release beyond the buffers, which go with the map.
   }
 
   /** Records a live needle; returns the size it replaced (0 when new). */

@@ -20,6 +20,7 @@ import {
 import { join } from "node:path";
 import { encodeIndexEntry, forEachIndexEntry, type IndexEntry, readIndexEntry } from "../index/idx.js";
 import { MemoryNeedleMap } from "../index/needle-map.js";
+import type { NeedleMapper } from "../index/needle-mapper.js";
 import { NeedleError, parseHeader, parseNeedle } from "../needle/needle.js";
 import type { Ttl } from "../needle/ttl.js";
 import {
@@ -38,14 +39,29 @@ import { decodeSuperBlock, encodeSuperBlock, type SuperBlock, superBlockSize } f
 import { Volume, type VolumeLocation, volumeBaseName } from "./volume.js";
 import { emptyVolumeInfo, loadVolumeInfo } from "./volume-info.js";
 
+/** Builds a volume's needle map from its index image; the memory map unless told otherwise. */
+export type NeedleMapFactory = (args: {
+  /** The volume's files without extension, for maps kept on disk (.ldb). */
+  baseName: string;
+  image: Buffer;
+  width: OffsetWidth;
+  version: Version;
+}) => NeedleMapper;
+
+export const memoryNeedleMap: NeedleMapFactory = ({ image, width, version }) =>
+  MemoryNeedleMap.fromIndex(image, width, version);
+
 export interface LoadOptions {
   /** Offset width for volumes whose .vif does not say. */
   defaultWidth: OffsetWidth;
+  /** Which needle map to build (-index); memory by default. */
+  needleMap?: NeedleMapFactory;
   /** Warnings about repairs and read-only decisions. */
   warn?: (message: string) => void;
 }
 
 export interface CreateOptions {
+  needleMap?: NeedleMapFactory;
   replicaPlacement: ReplicaPlacement;
   ttl: Ttl;
   width: OffsetWidth;
@@ -91,7 +107,12 @@ export function createVolume(loc: VolumeLocation, options: CreateOptions): Volum
     superBlock,
     info,
     width: options.width,
-    map: new MemoryNeedleMap(options.width, superBlock.version),
+    map: (options.needleMap ?? memoryNeedleMap)({
+      baseName: join(loc.idxDir, volumeBaseName(loc.collection, loc.id)),
+      image: Buffer.alloc(0),
+      width: options.width,
+      version: superBlock.version,
+    }),
     datFd,
     idxFd,
     datSize: header.length,
@@ -156,7 +177,12 @@ export function loadVolume(loc: VolumeLocation, options: LoadOptions): Volume {
       warn(`volume ${loc.id}: data integrity check failed, read-only: ${check.error}`);
     }
     const image = readFileSync(p.idx);
-    const map = MemoryNeedleMap.fromIndex(image, width, version);
+    const map = (options.needleMap ?? memoryNeedleMap)({
+      baseName: join(loc.idxDir, volumeBaseName(loc.collection, loc.id)),
+      image,
+      width,
+      version,
+    });
     const datSize = fileSize(datFd);
     if (map.stats.maxNeedleEnd > datSize) {
       noWriteOrDelete = true;

@@ -6,7 +6,7 @@ import { closeSync, fsyncSync, ftruncateSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { nowNs } from "../clock.js";
 import { encodeIndexEntry } from "../index/idx.js";
-import type { MemoryNeedleMap } from "../index/needle-map.js";
+import type { NeedleMapper, NeedleValue } from "../index/needle-mapper.js";
 import {
   encodeNeedle,
   FLAG_HAS_LAST_MODIFIED,
@@ -66,7 +66,7 @@ export interface VolumeState {
   superBlock: SuperBlock;
   info: VolumeInfo;
   width: OffsetWidth;
-  map: MemoryNeedleMap;
+  map: NeedleMapper;
   datFd: number;
   idxFd: number;
   datSize: number;
@@ -85,7 +85,9 @@ export class Volume {
   superBlock: SuperBlock;
   info: VolumeInfo;
   readonly width: OffsetWidth;
-  readonly map: MemoryNeedleMap;
+  readonly map: NeedleMapper;
+  /** Scratch for map lookups: one object reused instead of one per request. */
+  private readonly found: NeedleValue = { offset: 0, size: 0 };
   private datFd: number;
   private idxFd: number;
   /** The append position: the .dat's size. */
@@ -164,16 +166,15 @@ export class Volume {
   /** Reads the needle stored for a key, verifying its checksum. */
   read(keyHi: number, keyLo: number, options: { readDeleted?: boolean } = {}): Needle {
     this.checkOpen();
-    const i = this.map.find(keyHi, keyLo);
-    if (i < 0 || this.map.offsetAt(i) === 0) throw new VolumeError("not found", "not-found");
-    let size = this.map.sizeAt(i);
+    const found = this.found;
+    if (!this.map.get(keyHi, keyLo, found) || found.offset === 0) throw new VolumeError("not found", "not-found");
+    let size = found.size;
     if (size < 0) {
       if (!options.readDeleted || size === TOMBSTONE_FILE_SIZE)
         throw new VolumeError("already deleted", "deleted");
       size = -size;
     }
-    const offset = this.map.offsetAt(i) * 8;
-    const n = this.readAt(offset, size);
+    const n = this.readAt(found.offset * 8, size);
     if (this.isExpired(n)) throw new VolumeError("not found", "not-found");
     return n;
   }
@@ -250,10 +251,10 @@ export class Volume {
   /** True when the same id, cookie and bytes are already stored (weed answers 204 then). */
   private isUnchanged(n: Needle): boolean {
     if (!isEmptyTtl(this.superBlock.ttl)) return false;
-    const i = this.map.find(n.keyHi, n.keyLo);
-    if (i < 0 || this.map.offsetAt(i) === 0 || this.map.sizeAt(i) <= 0) return false;
+    const found = this.found;
+    if (!this.map.get(n.keyHi, n.keyLo, found) || found.offset === 0 || found.size <= 0) return false;
     try {
-      const old = this.readAt(this.map.offsetAt(i) * 8, this.map.sizeAt(i));
+      const old = this.readAt(found.offset * 8, found.size);
       return old.cookie === n.cookie && old.data.equals(n.data);
     } catch {
       return false;
@@ -269,11 +270,11 @@ export class Volume {
     }
     if (this.isUnchanged(n)) return { offset: 0, size: n.data.length, unchanged: true };
 
-    const i = this.map.find(n.keyHi, n.keyLo);
-    if (i >= 0 && this.map.offsetAt(i) !== 0) {
-      const header = parseHeader(readAt(this.datFd, NEEDLE_HEADER_SIZE, this.map.offsetAt(i) * 8));
+    const found = this.found;
+    if (this.map.get(n.keyHi, n.keyLo, found) && found.offset !== 0) {
+      const header = parseHeader(readAt(this.datFd, NEEDLE_HEADER_SIZE, found.offset * 8));
       const sameNeedle = header.keyHi === n.keyHi && header.keyLo === n.keyLo;
-      if (sameNeedle || header.size === this.map.sizeAt(i)) {
+      if (sameNeedle || header.size === found.size) {
         if (n.cookie === 0 && !options.checkCookie) n.cookie = header.cookie;
         if (header.cookie !== n.cookie) {
           throw new VolumeError(`mismatching cookie ${n.cookie.toString(16)}`, "cookie-mismatch");
@@ -302,9 +303,9 @@ export class Volume {
   delete(keyHi: number, keyLo: number, cookie: number): number {
     this.checkOpen();
     if (this.noWriteOrDelete) throw new VolumeError(`volume ${this.id} is read only`, "read-only");
-    const i = this.map.find(keyHi, keyLo);
-    if (i < 0 || this.map.sizeAt(i) < 0) return 0;
-    const size = this.map.sizeAt(i);
+    const found = this.found;
+    if (!this.map.get(keyHi, keyLo, found) || found.size < 0) return 0;
+    const size = found.size;
     const tombstone = newNeedle({ keyHi, keyLo, cookie, appendAtNs: this.nextAppendAtNs() });
     const offset = this.datSize;
     const { parts, length } = encodeNeedle(tombstone, this.version);
@@ -388,6 +389,7 @@ export class Volume {
     try {
       this.sync();
     } catch {}
+    this.map.close();
     closeSync(this.datFd);
     closeSync(this.idxFd);
   }
