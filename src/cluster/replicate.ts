@@ -41,7 +41,9 @@ export async function remoteReplicas(
     if (usable < copies) {
       lookup.invalidate(volumeId);
       const label = writableOnly ? "writable replication" : "replication";
-      throw new Error(`${label} locations [${usable}] is less than volume ${volumeId} replication copy count [${copies}]`);
+      throw new Error(
+        `${label} locations [${usable}] is less than volume ${volumeId} replication copy count [${copies}]`,
+      );
     }
   }
   return remotes;
@@ -94,7 +96,11 @@ async function each(targets: ReplicaTarget[], op: (t: ReplicaTarget) => Promise<
   if (errors.length > 0) throw new Error(errors.join("; "));
 }
 
-export async function replicateWrite(targets: ReplicaTarget[], path: string, upload: ReplicaUpload): Promise<void> {
+export async function replicateWrite(
+  targets: ReplicaTarget[],
+  path: string,
+  upload: ReplicaUpload,
+): Promise<void> {
   await each(targets, async (t) => {
     const query = new URLSearchParams({ type: "replicate", ttl: upload.ttl });
     if (upload.fsync) query.set("fsync", "true");
@@ -105,7 +111,12 @@ export async function replicateWrite(targets: ReplicaTarget[], path: string, upl
     const headers: Record<string, string> = { "Content-Type": contentType };
     for (const [k, v] of Object.entries(upload.pairs)) headers[`Seaweed-${k}`] = v;
     if (upload.jwt) headers["Authorization"] = `Bearer ${upload.jwt}`;
-    const response = await fetch(url, { method: "POST", body, headers, signal: AbortSignal.timeout(timeoutFor(body.length)) });
+    const response = await fetch(url, {
+      method: "POST",
+      body,
+      headers,
+      signal: AbortSignal.timeout(timeoutFor(body.length)),
+    });
     const text = await response.text();
     if (response.status >= 300) throw new Error(`replicate to ${t.url}: ${response.status} ${text.trim()}`);
   });
@@ -121,6 +132,7 @@ export async function replicateDelete(targets: ReplicaTarget[], path: string, jw
       signal: AbortSignal.timeout(10_000),
     });
     await response.text();
-    if (response.status >= 300 && response.status !== 404) throw new Error(`delete on ${t.url}: ${response.status}`);
+    if (response.status >= 300 && response.status !== 404)
+      throw new Error(`delete on ${t.url}: ${response.status}`);
   });
 }

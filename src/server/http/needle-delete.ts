@@ -2,10 +2,10 @@
 // {"size": n} with 202, 404 {"size": 0} when there is nothing to delete.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { remoteReplicas, replicateDelete } from "../../cluster/replicate.js";
 import { tokenFromRequest, verifyFileIdToken } from "../../security/jwt.js";
 import { parseNeedlePath, parseVolumeId } from "../../storage/needle/file-id.js";
 import { FLAG_CHUNK_MANIFEST, FLAG_COMPRESSED, type Needle } from "../../storage/needle/needle.js";
-import { remoteReplicas, replicateDelete } from "../../cluster/replicate.js";
 import type { ServerContext } from "../context.js";
 import { type ChunkManifest, deleteChunks, loadChunkManifest } from "./chunk-manifest.js";
 import { parseFidPath } from "./fid-path.js";
@@ -70,7 +70,9 @@ export async function handleDelete(
   try {
     const self = `${ctx.options.ip}:${ctx.options.port}`;
     const remotes =
-      url.searchParams.get("type") === "replicate" ? [] : await remoteReplicas(ctx.lookup, volumeId, volume, self, false);
+      url.searchParams.get("type") === "replicate"
+        ? []
+        : await remoteReplicas(ctx.lookup, volumeId, volume, self, false);
     const replication = replicateDelete(remotes, url.pathname, tokenFromRequest(req, url.searchParams));
     replication.catch(() => undefined);
     volume.delete(key.keyHi, key.keyLo, key.cookie);

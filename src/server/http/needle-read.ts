@@ -1,12 +1,14 @@
 // GET/HEAD /<fid>: serve a needle, as weed's GetOrHeadHandler: cookie check, ETag and
-// Last-Modified with conditional requests, pair headers, content type, gzip-stored needles.
+// Last-Modified with conditional requests, pair headers, content type, gzip-stored needles, chunk
+// manifests, image transforms. Needles over 1 MiB stream from disk in pieces (memory per request
+// stays bounded) with the checksum verified on the way; a mismatch aborts the response.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { extname } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { hasImageOps, imageOps, transformImage } from "../../images/transform.js";
 import { tokenFromRequest, verifyFileIdToken } from "../../security/jwt.js";
-import { crcEtag } from "../../storage/needle/crc.js";
+import { crcEtag, maskedCrc, needleCrc } from "../../storage/needle/crc.js";
 import { parseNeedlePath, parseVolumeId } from "../../storage/needle/file-id.js";
 import {
   FLAG_CHUNK_MANIFEST,
@@ -14,13 +16,17 @@ import {
   FLAG_HAS_PAIRS,
   type Needle,
 } from "../../storage/needle/needle.js";
-import { VolumeError } from "../../storage/volume/volume.js";
+import { type Volume, VolumeError } from "../../storage/volume/volume.js";
 import type { ServerContext } from "../context.js";
 import { type ChunkManifest, loadChunkManifest, serveChunked } from "./chunk-manifest.js";
 import { parseFidPath } from "./fid-path.js";
 import { setEtag } from "./needle-write.js";
 import { serveRemoteVolume } from "./remote-read.js";
 import { endEmpty, writeJsonError } from "./respond.js";
+
+/** Needles larger than this are streamed rather than read whole (weed's paged read limit). */
+const STREAM_THRESHOLD = 1024 * 1024;
+const STREAM_CHUNK = 1024 * 1024;
 
 const MIME_BY_EXT: Record<string, string> = {
   ".txt": "text/plain; charset=utf-8",
@@ -60,6 +66,33 @@ function notModified(req: IncomingMessage, etag: string, lastModified: number): 
   return !Number.isNaN(t) && Math.floor(t / 1000) >= lastModified;
 }
 
+/** What the read needs: the needle (data only when small) and, for big ones, where the data is. */
+interface Loaded {
+  needle: Needle;
+  stream?: { dataOffset: number; dataSize: number };
+}
+
+function load(
+  volume: Volume,
+  keyHi: number,
+  keyLo: number,
+  readDeleted: boolean,
+  wantsWhole: boolean,
+): Loaded {
+  const { offset, size } = volume.locate(keyHi, keyLo, { readDeleted });
+  if (size > STREAM_THRESHOLD && volume.version !== 1) {
+    const meta = volume.readMeta(offset, size);
+    const special = meta.needle.flags & (FLAG_COMPRESSED | FLAG_CHUNK_MANIFEST);
+    if (!special && !wantsWhole) {
+      if (volume.isExpired(meta.needle)) throw new VolumeError("not found", "not-found");
+      return { needle: meta.needle, stream: { dataOffset: meta.dataOffset, dataSize: meta.dataSize } };
+    }
+  }
+  const needle = volume.readAt(offset, size);
+  if (volume.isExpired(needle)) throw new VolumeError("not found", "not-found");
+  return { needle };
+}
+
 export async function handleRead(
   ctx: ServerContext,
   req: IncomingMessage,
@@ -89,9 +122,18 @@ export async function handleRead(
     await serveRemoteVolume(ctx, req, res, url, path, volumeId);
     return;
   }
-  let n: Needle;
+  let filename = path.filename;
+  let ext = path.ext;
+  const ops = imageOps(ext || ".jpg", url.searchParams);
+  let loaded: Loaded;
   try {
-    n = volume.read(key.keyHi, key.keyLo, { readDeleted: url.searchParams.get("readDeleted") === "true" });
+    loaded = load(
+      volume,
+      key.keyHi,
+      key.keyLo,
+      url.searchParams.get("readDeleted") === "true",
+      hasImageOps(ops),
+    );
   } catch (err) {
     if (err instanceof VolumeError && (err.kind === "not-found" || err.kind === "deleted"))
       endEmpty(res, 404);
@@ -99,8 +141,9 @@ export async function handleRead(
     else writeJsonError(req, res, 500, (err as Error).message);
     return;
   }
+  const n = loaded.needle;
   // The bytes held for this response count against -concurrentDownloadLimitMB until it is done.
-  const held = n.data.length;
+  const held = loaded.stream ? loaded.stream.dataSize : n.data.length;
   ctx.downloads.add(held);
   res.once("close", () => ctx.downloads.release(held));
   if (n.cookie !== key.cookie) {
@@ -120,8 +163,6 @@ export async function handleRead(
         res.setHeader(k, v);
     } catch {}
   }
-  let filename = path.filename;
-  let ext = path.ext;
   if (n.flags & FLAG_CHUNK_MANIFEST && url.searchParams.get("cm") !== "false") {
     let manifest: ChunkManifest | undefined;
     try {
@@ -149,10 +190,23 @@ export async function handleRead(
   }
   let mime = n.mime.length > 0 ? n.mime.toString() : "";
   if (mime.startsWith("application/octet-stream")) mime = "";
+  const contentType = mime || MIME_BY_EXT[ext.toLowerCase()] || "application/octet-stream";
+  res.setHeader("Content-Type", contentType);
+  res.setHeader("Accept-Ranges", "bytes");
+  if (filename) {
+    const dl = url.searchParams.get("dl");
+    const disposition = dl === "true" || dl === "1" ? "attachment" : "inline";
+    res.setHeader("Content-Disposition", `${disposition}; filename="${filename.replaceAll('"', '\\"')}"`);
+  }
+
+  if (loaded.stream) {
+    await streamData(volume, n, loaded.stream, req, res);
+    return;
+  }
   let body = n.data;
-  const ops = imageOps(ext, url.searchParams);
+  const transforms = imageOps(ext, url.searchParams);
   if (n.flags & FLAG_COMPRESSED) {
-    if (hasImageOps(ops)) {
+    if (hasImageOps(transforms)) {
       try {
         body = gunzipSync(body);
       } catch {}
@@ -168,17 +222,46 @@ export async function handleRead(
       } catch {}
     }
   }
-  if (hasImageOps(ops)) body = await transformImage(body, ext, ops);
-  const contentType = mime || MIME_BY_EXT[ext.toLowerCase()] || "application/octet-stream";
-  res.setHeader("Content-Type", contentType);
-  res.setHeader("Accept-Ranges", "bytes");
-  if (filename) {
-    const disposition =
-      url.searchParams.get("dl") === "true" || url.searchParams.get("dl") === "1" ? "attachment" : "inline";
-    res.setHeader("Content-Disposition", `${disposition}; filename="${filename.replaceAll('"', '\\"')}"`);
-  }
+  if (hasImageOps(transforms)) body = await transformImage(body, ext, transforms);
   res.setHeader("Content-Length", body.length);
   res.writeHead(200);
   if (req.method === "HEAD") res.end();
   else res.end(body);
+}
+
+/** Streams a large needle's data in 1 MiB pieces, checking its CRC-32C as it goes. */
+async function streamData(
+  volume: Volume,
+  n: Needle,
+  where: { dataOffset: number; dataSize: number },
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  res.setHeader("Content-Length", where.dataSize);
+  res.writeHead(200);
+  if (req.method === "HEAD") {
+    res.end();
+    return;
+  }
+  let crc = 0;
+  let sent = 0;
+  while (sent < where.dataSize && !res.destroyed) {
+    const length = Math.min(STREAM_CHUNK, where.dataSize - sent);
+    // A fresh buffer each time: the socket may still hold the previous one.
+    const chunk = Buffer.allocUnsafe(length);
+    const got = await volume.readDataAsync(where.dataOffset + sent, chunk, length);
+    if (got !== length) {
+      res.destroy(new Error(`short read of needle data at ${sent}`));
+      return;
+    }
+    crc = needleCrc(chunk, crc);
+    sent += length;
+    if (sent === where.dataSize && crc !== n.checksum && maskedCrc(crc) !== n.checksum) {
+      // Never hand out corrupted bytes as a complete file: cut the response short.
+      res.destroy(new Error("needle data corrupted"));
+      return;
+    }
+    if (!res.write(chunk)) await new Promise((resolve) => res.once("drain", resolve));
+  }
+  res.end();
 }

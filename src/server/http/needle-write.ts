@@ -2,6 +2,7 @@
 // needle, written to the local volume, and answered with weed's UploadResult JSON.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { type ReplicaTarget, remoteReplicas, replicateWrite } from "../../cluster/replicate.js";
 import { tokenFromRequest, verifyFileIdToken } from "../../security/jwt.js";
 import { crcEtag, needleCrc } from "../../storage/needle/crc.js";
 import { parseNeedlePath, parseVolumeId } from "../../storage/needle/file-id.js";
@@ -17,7 +18,6 @@ import {
 } from "../../storage/needle/needle.js";
 import { formatTtl, isEmptyTtl, parseTtl } from "../../storage/needle/ttl.js";
 import { VolumeError } from "../../storage/volume/volume.js";
-import { type ReplicaTarget, remoteReplicas, replicateWrite } from "../../cluster/replicate.js";
 import type { ServerContext } from "../context.js";
 import { parseFidPath } from "./fid-path.js";
 import { writeJson, writeJsonError } from "./respond.js";

@@ -2,7 +2,7 @@
 // Writes append the needle to the .dat and then its entry to the .idx (weed's order), so an
 // interrupted write leaves at worst an unindexed tail that loading repairs or cuts off.
 
-import { closeSync, fsyncSync, ftruncateSync, rmSync } from "node:fs";
+import { closeSync, fsyncSync, ftruncateSync, read, rmSync } from "node:fs";
 import { join } from "node:path";
 import { nowNs } from "../clock.js";
 import { encodeIndexEntry } from "../index/idx.js";
@@ -165,18 +165,40 @@ export class Volume {
 
   /** Reads the needle stored for a key, verifying its checksum. */
   read(keyHi: number, keyLo: number, options: { readDeleted?: boolean } = {}): Needle {
+    const { offset, size } = this.locate(keyHi, keyLo, options);
+    const n = this.readAt(offset, size);
+    if (this.isExpired(n)) throw new VolumeError("not found", "not-found");
+    return n;
+  }
+
+  /**
+   * Where a needle's record is (byte offset) and its size, as the index says; throws not-found or
+   * deleted (a deleted needle is found with readDeleted, unless only its tombstone is left).
+   */
+  locate(
+    keyHi: number,
+    keyLo: number,
+    options: { readDeleted?: boolean } = {},
+  ): { offset: number; size: number } {
     this.checkOpen();
     const found = this.found;
-    if (!this.map.get(keyHi, keyLo, found) || found.offset === 0) throw new VolumeError("not found", "not-found");
+    if (!this.map.get(keyHi, keyLo, found) || found.offset === 0)
+      throw new VolumeError("not found", "not-found");
     let size = found.size;
     if (size < 0) {
       if (!options.readDeleted || size === TOMBSTONE_FILE_SIZE)
         throw new VolumeError("already deleted", "deleted");
       size = -size;
     }
-    const n = this.readAt(found.offset * 8, size);
-    if (this.isExpired(n)) throw new VolumeError("not found", "not-found");
-    return n;
+    return { offset: found.offset * 8, size };
+  }
+
+  /** Reads data bytes off the event loop (libuv's pool), for streaming large needles. */
+  readDataAsync(position: number, into: Buffer, length: number): Promise<number> {
+    this.checkOpen();
+    return new Promise((resolve, reject) => {
+      read(this.datFd, into, 0, length, position, (err, n) => (err ? reject(err) : resolve(n)));
+    });
   }
 
   /** Reads and parses the needle record at a byte offset, expecting the given size. */
