@@ -21,7 +21,11 @@ test("puts, overwrites and deletes keep weed's counters", () => {
   assert.equal(m.remove(0, 3), 0, "a second delete finds nothing live");
   assert.equal(m.remove(0, 99), 0);
   assert.deepEqual(lookup(m, 0, 5), { offset: 40, size: 120 });
-  assert.deepEqual(lookup(m, 0, 3), { offset: 20, size: -50 }, "a deleted entry keeps its offset, size negated");
+  assert.deepEqual(
+    lookup(m, 0, 3),
+    { offset: 20, size: -50 },
+    "a deleted entry keeps its offset, size negated",
+  );
   assert.equal(lookup(m, 0, 4), undefined);
   assert.equal(m.stats.fileCount, 3);
   assert.equal(m.stats.fileBytes, 270);
@@ -40,7 +44,8 @@ test("keys stay ordered whatever the insert order, across the 32-bit halves", ()
     assert.ok(hi > prev[0] || (hi === prev[0] && lo > prev[1]));
     prev = [hi, lo];
   });
-  for (const [hi, lo] of keys) assert.equal(lookup(m, hi, lo)?.offset, 2 ** 33 + lo, "5-byte offsets survive");
+  for (const [hi, lo] of keys)
+    assert.equal(lookup(m, hi, lo)?.offset, 2 ** 33 + lo, "5-byte offsets survive");
 });
 
 test("loading an index out of key order gives the same map as in order", () => {
