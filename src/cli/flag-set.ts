@@ -59,6 +59,11 @@ export class FlagSet {
       if (body.length === 0 || body[0] === "-" || body[0] === "=") {
         throw new FlagError(`bad flag syntax: ${arg}`);
       }
+      if (body.startsWith("test.")) {
+        // weed's flag package stops at Go test flags and leaves them unparsed.
+        i--;
+        break;
+      }
       const eq = body.indexOf("=");
       const name = eq < 0 ? body : body.slice(0, eq);
       let value = eq < 0 ? undefined : body.slice(eq + 1);
@@ -80,6 +85,49 @@ export class FlagSet {
       set.add(name);
     }
     return { values, set, rest: args.slice(i) };
+  }
+
+  /**
+   * weed's flag package also reads WEED_<NAME> environment variables (upper case, '.' and '-' as
+   * '_') for flags not given on the command line.
+   */
+  applyEnvironment(result: ParseResult, env: NodeJS.ProcessEnv, prefix = "WEED"): void {
+    for (const spec of this.specs.values()) {
+      if (result.set.has(spec.name)) continue;
+      const key = `${prefix}_${spec.name.toUpperCase()}`.replace(/[-.]/g, "_");
+      let value = env[key];
+      if (value === undefined) continue;
+      if (spec.kind === "bool" && value === "") value = "true";
+      result.values.set(
+        spec.name,
+        convert(spec, value, `invalid value "${value}" for environment variable ${spec.name}`),
+      );
+      result.set.add(spec.name);
+    }
+  }
+
+  /**
+   * -options=FILE: one "name=value" (or "name value", "name:value") a line, # // -- comments;
+   * flags already set win, unknown names are ignored, as weed's flag package does.
+   */
+  applyOptionsText(result: ParseResult, text: string): void {
+    for (const raw of text.split(/\r?\n/)) {
+      const line = raw.trim();
+      if (line === "" || line.startsWith("#") || line.startsWith("//") || line.startsWith("--")) continue;
+      const sep = line.search(/[= :]/);
+      let name = sep < 0 ? line : line.slice(0, sep).trim();
+      let value = sep < 0 ? "" : line.slice(sep + 1).trim();
+      name = name.replace(/^-/, "");
+      if (result.set.has(name)) continue;
+      const spec = this.specs.get(name);
+      if (!spec) continue;
+      if (spec.kind === "bool" && value === "") value = "true";
+      result.values.set(
+        name,
+        convert(spec, value, `invalid value "${value}" for configuration variable ${name}`),
+      );
+      result.set.add(name);
+    }
   }
 
   /** Go's PrintDefaults layout: sorted, `  -name kind` then the indented usage and non-zero default. */

@@ -1,7 +1,9 @@
 // Value parsers with the exact acceptance rules of Go's strconv and time packages, so that a command
 // line that `weed volume` accepts is accepted here and one it rejects is rejected here.
 
-export class ParseError extends Error {}
+export class ParseError extends Error {
+  override name = "ParseError";
+}
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -35,8 +37,23 @@ function underscoresOk(s: string): boolean {
   return saw !== "_";
 }
 
+const quote = (s: string) => JSON.stringify(s);
+const syntaxError = (fn: string, s: string) =>
+  new ParseError(`strconv.${fn}: parsing ${quote(s)}: invalid syntax`);
+
 /** strconv.ParseInt(s, 0, 64): sign, 0x/0o/0b/0 prefixes, underscores between digits. */
 export function parseGoInt(s: string): bigint {
+  try {
+    return parseIntBase0(s);
+  } catch (err) {
+    if (err instanceof ParseError && err.message === "value out of range") {
+      throw new ParseError(`strconv.ParseInt: parsing ${quote(s)}: value out of range`);
+    }
+    throw syntaxError("ParseInt", s);
+  }
+}
+
+function parseIntBase0(s: string): bigint {
   if (s.length === 0) throw new ParseError("parse error");
   let body = s;
   let negative = false;
@@ -72,7 +89,7 @@ export function parseGoInt(s: string): bigint {
 export function parseGoBool(s: string): boolean {
   if (["1", "t", "T", "TRUE", "true", "True"].includes(s)) return true;
   if (["0", "f", "F", "FALSE", "false", "False"].includes(s)) return false;
-  throw new ParseError("parse error");
+  throw syntaxError("ParseBool", s);
 }
 
 const DURATION_UNITS_NS: Record<string, number> = {
@@ -88,6 +105,7 @@ const DURATION_UNITS_NS: Record<string, number> = {
 
 /** time.ParseDuration, returning nanoseconds: "300ms", "-1.5h", "2h45m"; a bare "0" is allowed. */
 export function parseGoDuration(s: string): number {
+  const invalid = () => new ParseError(`time: invalid duration ${quote(s)}`);
   let rest = s;
   let negative = false;
   if (rest[0] === "+" || rest[0] === "-") {
@@ -95,18 +113,20 @@ export function parseGoDuration(s: string): number {
     rest = rest.slice(1);
   }
   if (rest === "0") return 0;
-  if (rest === "") throw new ParseError("parse error");
+  if (rest === "") throw invalid();
   let total = 0;
-  const term = /^(\d*)(?:\.(\d*))?([^\d.]+)/;
+  const term = /^(\d*)(?:\.(\d*))?([^\d.]*)/;
   while (rest.length > 0) {
-    const m = term.exec(rest);
-    if (!m || (m[1] === "" && (m[2] === undefined || m[2] === ""))) throw new ParseError("parse error");
+    const m = term.exec(rest)!;
+    if (m[1] === "" && (m[2] === undefined || m[2] === "")) throw invalid();
+    if (m[3] === "") throw new ParseError(`time: missing unit in duration ${quote(s)}`);
     const unit = DURATION_UNITS_NS[m[3]!];
-    if (unit === undefined) throw new ParseError("parse error");
+    if (unit === undefined)
+      throw new ParseError(`time: unknown unit ${quote(m[3]!)} in duration ${quote(s)}`);
     total += Number(`${m[1] || "0"}.${m[2] || "0"}`) * unit;
     rest = rest.slice(m[0].length);
   }
-  if (total > 2 ** 63) throw new ParseError("parse error");
+  if (total > 2 ** 63) throw invalid();
   return negative ? -total : total;
 }
 

@@ -1,6 +1,7 @@
 // Entry point: `weed-volume [weed global flags] [volume] [volume flags]`, the command line of
 // `weed [global flags] volume [flags]`. Bad flags exit 2 with one line before anything is touched.
 
+import { readFileSync } from "node:fs";
 import { loadSecurityConfig } from "../security/config.js";
 import { startVolumeServer } from "../server/volume-server.js";
 import { configureLog, log } from "../util/log.js";
@@ -39,6 +40,20 @@ async function main(): Promise<void> {
   let options: VolumeServerOptions;
   try {
     parsed = parseCommandLine(process.argv.slice(2));
+    const flags = volumeFlagSet();
+    flags.applyEnvironment(parsed, process.env);
+    const optionsFile = parsed.values.get("options") as string;
+    if (optionsFile) {
+      let text: string;
+      try {
+        text = readFileSync(optionsFile, "utf8");
+      } catch (err) {
+        throw new FlagError(
+          `open ${optionsFile}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (err as Error).message}`,
+        );
+      }
+      flags.applyOptionsText(parsed, text);
+    }
     options = buildOptions(parsed);
   } catch (err) {
     if (err instanceof HelpRequested) {

@@ -99,6 +99,12 @@ export function volumeFlagSet(): FlagSet {
   f.define("log_rotate_hours", "int", 168, "rotate log files after this many hours (0 = disabled)");
   f.define("log_json", "bool", false, "output logs in JSON format instead of glog text format");
   f.define("log_compress", "bool", false, "gzip-compress rotated log files");
+  f.define(
+    "options",
+    "string",
+    "",
+    "a file of command line options, each line in optionName=optionValue format",
+  );
   // ours
   f.define("securityFile", "string", "", "path of security.toml (default: searched where weed searches)");
   f.define(

@@ -62,6 +62,7 @@ const WEED_VOLUME_FLAGS: [string, string][] = [
   ["whiteList", "string"],
   ["minFreeSpacePercent", "string"],
   ["minFreeSpace", "string"],
+  ["options", "string"],
 ];
 
 test("-h lists every weed volume flag with its kind and default", () => {
@@ -86,7 +87,10 @@ test("bad flags exit 2 with one clear line and touch nothing", () => {
   const dataDir = join(cwd, "data-that-must-not-appear");
   try {
     const cases: [string[], RegExp][] = [
-      [["-port=abc"], /^weed-volume: invalid value "abc" for flag -port: parse error\n$/],
+      [
+        ["-port=abc"],
+        /^weed-volume: invalid value "abc" for flag -port: strconv.ParseInt: parsing "abc": invalid syntax\n$/,
+      ],
       [["-max=x"], /^weed-volume: The max specified in -max not a valid number x\n$/],
       [
         ["-inflightUploadDataTimeout=5parsecs"],

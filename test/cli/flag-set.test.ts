@@ -44,17 +44,19 @@ test("defaults stay when a flag is absent; the last occurrence wins", () => {
 test("errors read as Go's", () => {
   assert.throws(
     () => flags().parse(["-port=abc"]),
-    (e) => e instanceof FlagError && e.message === 'invalid value "abc" for flag -port: parse error',
+    (e) =>
+      e instanceof FlagError &&
+      e.message === 'invalid value "abc" for flag -port: strconv.ParseInt: parsing "abc": invalid syntax',
   );
   assert.throws(() => flags().parse(["-nope"]), /^FlagError: flag provided but not defined: -nope$/);
   assert.throws(() => flags().parse(["-port"]), /flag needs an argument: -port/);
   assert.throws(
     () => flags().parse(["-pprof=maybe"]),
-    /invalid boolean value "maybe" for -pprof: parse error/,
+    /invalid boolean value "maybe" for -pprof: strconv.ParseBool: parsing "maybe": invalid syntax/,
   );
   assert.throws(
     () => flags().parse(["-timeout=5parsecs"]),
-    /invalid value "5parsecs" for flag -timeout: parse error/,
+    /invalid value "5parsecs" for flag -timeout: time: unknown unit "parsecs" in duration "5parsecs"/,
   );
   assert.throws(() => flags().parse(["---port=1"]), /bad flag syntax: ---port=1/);
   assert.throws(() => flags().parse(["-=1"]), /bad flag syntax/);
@@ -68,4 +70,20 @@ test("usage lists flags sorted, with kinds and non-zero defaults", () => {
   assert.match(text, / {2}-port int\n {4}\thttp listen port \(default 8080\)/);
   assert.match(text, / {2}-pprof\n {4}\tprofiling\n/);
   assert.match(text, / {2}-timeout duration\n {4}\ttimeout \(default 1m0s\)/);
+});
+
+test("WEED_* environment variables and an -options file fill flags not given", () => {
+  const f = flags();
+  const r = f.parse(["-port=1"]);
+  f.applyEnvironment(r, { WEED_PORT: "2", WEED_DIR: "/env", WEED_PPROF: "" });
+  assert.equal(r.values.get("port"), 1, "the command line wins");
+  assert.equal(r.values.get("dir"), "/env");
+  assert.equal(r.values.get("pprof"), true, "an empty bool variable means true");
+  f.applyOptionsText(r, "# comment\ntimeout=5s\ndir=/file\nunknown=1\n");
+  assert.equal(r.values.get("timeout"), 5e9);
+  assert.equal(r.values.get("dir"), "/env", "the environment wins over the file");
+  assert.throws(
+    () => f.applyOptionsText(f.parse([]), "port=x"),
+    /invalid value "x" for configuration variable port/,
+  );
 });
