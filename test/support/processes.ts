@@ -121,3 +121,39 @@ export async function startMaster(dir: string): Promise<Master> {
   await waitFor(`${url}/dir/status`, (s) => s === 200);
   return { port, grpcPort, url, proc };
 }
+
+export interface VolumeProc {
+  port: number;
+  grpcPort: number;
+  url: string;
+  proc: Proc;
+}
+
+/** A volume server (ours or the Go one) on fresh ports, waited for until healthy. */
+export async function startVolume(
+  kind: "ours" | "go",
+  dir: string,
+  dataDir: string,
+  master: Master,
+  extra: string[] = [],
+): Promise<VolumeProc> {
+  const port = await freePort();
+  const grpcPort = await freePort();
+  const args = [
+    `-port=${port}`,
+    `-port.grpc=${grpcPort}`,
+    "-ip=127.0.0.1",
+    `-dir=${dataDir}`,
+    "-max=8",
+    `-master=127.0.0.1:${master.port}.${master.grpcPort}`,
+    "-preStopSeconds=0",
+    ...extra,
+  ];
+  const proc =
+    kind === "go"
+      ? startProcess(weedBinary(), ["volume", ...args], dir, `go-volume-${port}`)
+      : startProcess(launcher, args, dir, `volume-${port}`);
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/status`, (s) => s === 200);
+  return { port, grpcPort, url, proc };
+}
