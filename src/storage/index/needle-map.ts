@@ -206,12 +206,39 @@ export class MemoryNeedleMap implements NeedleMapper {
     let shifted = 0;
     for (let at = 0, n = 0; n < total; n++, at += entrySize) {
       readIndexEntry(image, at, width, entry);
+      if (map.appendIfLast(entry)) continue;
       const i = map.find(entry.keyHi, entry.keyLo);
       if (i < 0 && -i - 1 < map.count - 64 && ++shifted > 1024)
         return MemoryNeedleMap.fromUnsortedIndex(image, width, version);
       map.apply(entry);
     }
     return map;
+  }
+
+  /** The common loading case: a live entry with a key above every key so far goes at the end. */
+  private appendIfLast(e: IndexEntry): boolean {
+    const n = this.count;
+    const hi = e.keyHi;
+    const lo = e.keyLo;
+    if (n > 0) {
+      const lastHi = this.keyHi[n - 1]!;
+      if (hi < lastHi || (hi === lastHi && lo <= this.keyLo[n - 1]!)) return false;
+    }
+    if (e.offset === 0 || e.size < 0) return false;
+    if (n === this.capacity) return false;
+    this.keyHi[n] = hi;
+    this.keyLo[n] = lo;
+    this.offLo[n] = e.offset % 0x100000000;
+    if (this.offHi) this.offHi[n] = Math.floor(e.offset / 0x100000000);
+    this.sizes[n] = e.size;
+    this.count = n + 1;
+    const s = this.stats;
+    s.maxKeyHi = hi;
+    s.maxKeyLo = lo;
+    s.fileCount++;
+    s.fileBytes += e.size;
+    this.noteNeedleEnd(e.offset, e.size);
+    return true;
   }
 
   private static fromUnsortedIndex(image: Buffer, width: OffsetWidth, version: Version): MemoryNeedleMap {
