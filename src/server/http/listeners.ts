@@ -1,8 +1,9 @@
 // HTTP listeners with weed's conventions: bind to -ip.bind (or -ip), and also to localhost when no
 // explicit bind address was given; a connection idle for -idleTimeout seconds is closed.
 
-import { createServer, type Server } from "node:http";
-import { isIP } from "node:net";
+import { createServer, type IncomingMessage, type Server, ServerResponse } from "node:http";
+import { isIP, type Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import type { Handler } from "./router.js";
 
 export interface HttpListener {
@@ -28,6 +29,13 @@ function listenOne(
   idleTimeoutSeconds: number,
 ): Promise<Server> {
   const server = createServer({ keepAlive: true, noDelay: true }, handler);
+  // Node hands CONNECT to a separate event; weed's router answers it like any other method.
+  server.on("connect", (req: IncomingMessage, socket: Duplex) => {
+    const res = new ServerResponse(req);
+    res.assignSocket(socket as Socket);
+    res.on("finish", () => socket.end());
+    handler(req, res);
+  });
   // Uploads may legitimately take long; only idleness ends a connection.
   server.requestTimeout = 0;
   server.headersTimeout = Math.max(60_000, idleTimeoutSeconds * 1000);

@@ -107,6 +107,9 @@ export class Store {
     ttl: string,
     options: { diskType?: string; preallocate?: number; width?: OffsetWidth } = {},
   ): Volume {
+    if (collection === "." || collection === ".." || /[/\\]/.test(collection)) {
+      throw new StoreError(`invalid collection ${JSON.stringify(collection)}`);
+    }
     if (this.findVolume(id)) throw new StoreError(`Volume Id ${id} already exists!`);
     const replicaPlacement = parseReplicaPlacement(replication);
     const parsedTtl = parseTtl(ttl);
