@@ -8,6 +8,7 @@ import { isLoopbackOrWildcard } from "../http/listeners.js";
 import { adminService } from "./admin.js";
 import { needleDataService } from "./needle-data.js";
 import { completeService } from "./unimplemented.js";
+import { vacuumService } from "./vacuum.js";
 import { volumeAdminService } from "./volume-admin.js";
 
 /** weed's limits: 1 GiB messages, keepalive pings every 60 s, clients may ping every 20 s. */
@@ -43,6 +44,7 @@ export async function startGrpcServer(ctx: ServerContext): Promise<GrpcListener>
     ...adminService(ctx),
     ...volumeAdminService(ctx),
     ...needleDataService(ctx),
+    ...vacuumService(ctx),
   });
   server.addService(VolumeServerService, implementation);
 

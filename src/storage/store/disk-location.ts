@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { parseVolumeId } from "../needle/file-id.js";
 import type { OffsetWidth } from "../types.js";
 import type { Volume } from "../volume/volume.js";
-import { loadVolume } from "../volume/volume-load.js";
+import { loadVolume, type NeedleMapFactory } from "../volume/volume-load.js";
 
 export const UUID_FILE_NAME = "vol_dir.uuid";
 
@@ -60,7 +60,12 @@ export class DiskLocation {
   }
 
   /** Loads every volume found in the directory; a volume that fails is logged and skipped. */
-  loadExistingVolumes(defaultWidth: OffsetWidth, taken: (id: number) => boolean, log: LoadLog): void {
+  loadExistingVolumes(
+    defaultWidth: OffsetWidth,
+    needleMap: NeedleMapFactory | undefined,
+    taken: (id: number) => boolean,
+    log: LoadLog,
+  ): void {
     const names = new Set<string>();
     for (const entry of readdirSync(this.directory, { withFileTypes: true })) {
       if (!entry.isFile()) continue;
@@ -84,7 +89,7 @@ export class DiskLocation {
             collection: parsed.collection,
             id: parsed.id,
           },
-          { defaultWidth, warn: log.warn },
+          { defaultWidth, needleMap, warn: log.warn },
         );
         this.volumes.set(parsed.id, volume);
         log.loaded(volume);

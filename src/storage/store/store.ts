@@ -13,11 +13,13 @@ import {
 } from "../volume/replica-placement.js";
 import { type Volume, volumeBaseName } from "../volume/volume.js";
 import { emptyVolumeInfo, loadVolumeInfo, saveVolumeInfo } from "../volume/volume-info.js";
-import { createVolume, loadVolume } from "../volume/volume-load.js";
+import { createVolume, loadVolume, type NeedleMapFactory } from "../volume/volume-load.js";
 import { DiskLocation, type DiskLocationOptions } from "./disk-location.js";
 
 export interface StoreOptions {
   locations: DiskLocationOptions[];
+  /** -index: which needle map volumes use (memory when absent). */
+  needleMap?: NeedleMapFactory;
   /** Offset width of new volumes, and of old ones whose .vif does not record it. */
   defaultWidth: OffsetWidth;
   log: { info(message: string): void; warn(message: string): void };
@@ -40,6 +42,7 @@ export class Store {
   readonly locations: DiskLocation[];
   /** Learnt from the master when -offsetBytes=0. */
   defaultWidth: OffsetWidth;
+  readonly needleMap: NeedleMapFactory | undefined;
   /** Set by the master's heartbeat answers. */
   volumeSizeLimit = 0;
   preallocate = false;
@@ -48,6 +51,7 @@ export class Store {
 
   constructor(options: StoreOptions) {
     this.defaultWidth = options.defaultWidth;
+    this.needleMap = options.needleMap;
     this.log = options.log;
     this.locations = options.locations.map((l) => new DiskLocation(l));
   }
@@ -57,13 +61,18 @@ export class Store {
     let loaded = 0;
     const started = Date.now();
     for (const location of this.locations) {
-      location.loadExistingVolumes(this.defaultWidth, (id) => this.findVolume(id) !== undefined, {
-        warn: (m) => this.log.warn(m),
-        loaded: () => {
-          loaded++;
-          if (loaded % 100 === 0) this.log.info(`loaded ${loaded} volumes...`);
+      location.loadExistingVolumes(
+        this.defaultWidth,
+        this.needleMap,
+        (id) => this.findVolume(id) !== undefined,
+        {
+          warn: (m) => this.log.warn(m),
+          loaded: () => {
+            loaded++;
+            if (loaded % 100 === 0) this.log.info(`loaded ${loaded} volumes...`);
+          },
         },
-      });
+      );
     }
     this.log.info(
       `loaded ${loaded} volumes from ${this.locations.length} directories in ${Date.now() - started} ms`,
@@ -132,6 +141,7 @@ export class Store {
         ttl: parsedTtl,
         width: options.width ?? this.defaultWidth,
         preallocate: options.preallocate ?? 0,
+        needleMap: this.needleMap,
       },
     );
     location.volumes.set(id, volume);
@@ -166,13 +176,21 @@ export class Store {
           collection: base.collection,
           id,
         },
-        { defaultWidth: this.defaultWidth, warn: (m) => this.log.warn(m) },
+        { defaultWidth: this.defaultWidth, needleMap: this.needleMap, warn: (m) => this.log.warn(m) },
       );
       location.volumes.set(id, volume);
       this.emit("volumeAdded", { volume, location, diskId });
       return volume;
     }
     throw new StoreError(`volume ${id} not found on disk`);
+  }
+
+  /** A fresh load of a mounted volume's files (after they were replaced, e.g. by a vacuum). */
+  reloadVolume(v: Volume): Volume {
+    return loadVolume(
+      { dir: v.dir, idxDir: v.idxDir, collection: v.collection, id: v.id },
+      { defaultWidth: this.defaultWidth, needleMap: this.needleMap, warn: (m) => this.log.warn(m) },
+    );
   }
 
   /** Closes a volume but keeps its files (VolumeUnmount); unmounting what is not mounted is fine. */

@@ -44,6 +44,11 @@ export function decodeSuperBlock(header: Buffer, readExtra: (length: number) => 
   const extraSize = header.readUInt16BE(6);
   const extra = extraSize > 0 ? readExtra(extraSize) : Buffer.alloc(0);
   if (extra.length !== extraSize) throw new Error("cannot read volume super block extra: unexpected EOF");
+  if (!isWellFormedProtobuf(extra)) {
+    throw new Error(
+      "cannot unmarshal volume super block extra: proto: cannot parse invalid wire-format data",
+    );
+  }
   return {
     version,
     replicaPlacement: replicaPlacementFromByte(header[1]!),
@@ -51,4 +56,55 @@ export function decodeSuperBlock(header: Buffer, readExtra: (length: number) => 
     compactionRevision: header.readUInt16BE(4),
     extra,
   };
+}
+
+/** Reads a varint at `at`; returns the position after it, or -1 when truncated or too long. */
+function skipVarint(buf: Buffer, at: number): [number, number] {
+  let value = 0;
+  let scale = 1;
+  for (let i = 0; i < 10; i++) {
+    if (at >= buf.length) return [-1, 0];
+    const b = buf[at++]!;
+    value += (b & 0x7f) * scale;
+    scale *= 128;
+    if ((b & 0x80) === 0) return [at, value];
+  }
+  return [-1, 0];
+}
+
+/**
+ * The extra is kept as raw bytes, but like weed we refuse bytes that are not protobuf at all:
+ * every field must have a valid tag and wire type and fit in the buffer.
+ */
+export function isWellFormedProtobuf(buf: Buffer): boolean {
+  let at = 0;
+  while (at < buf.length) {
+    const [next, tag] = skipVarint(buf, at);
+    if (next < 0 || tag < 8) return false;
+    at = next;
+    switch (tag % 8) {
+      case 0: {
+        const [after] = skipVarint(buf, at);
+        if (after < 0) return false;
+        at = after;
+        break;
+      }
+      case 1:
+        at += 8;
+        break;
+      case 2: {
+        const [after, length] = skipVarint(buf, at);
+        if (after < 0) return false;
+        at = after + length;
+        break;
+      }
+      case 5:
+        at += 4;
+        break;
+      default:
+        return false; // groups (3, 4) are not used by SuperBlockExtra; 6 and 7 do not exist
+    }
+    if (at > buf.length) return false;
+  }
+  return true;
 }

@@ -36,6 +36,7 @@ import {
 import { fileSize, readAt, ShortReadError, writeAt } from "./files.js";
 import type { ReplicaPlacement } from "./replica-placement.js";
 import { decodeSuperBlock, encodeSuperBlock, type SuperBlock, superBlockSize } from "./super-block.js";
+import { reconcileCompaction } from "./vacuum.js";
 import { Volume, type VolumeLocation, volumeBaseName } from "./volume.js";
 import { emptyVolumeInfo, loadVolumeInfo } from "./volume-info.js";
 
@@ -129,6 +130,13 @@ export function createVolume(loc: VolumeLocation, options: CreateOptions): Volum
 export function loadVolume(loc: VolumeLocation, options: LoadOptions): Volume {
   const p = paths(loc);
   const warn = options.warn ?? (() => undefined);
+  const fileName = (ext: string) =>
+    join(
+      ext === ".idx" || ext === ".cpx" || ext === ".ldb" ? loc.idxDir : loc.dir,
+      volumeBaseName(loc.collection, loc.id) + ext,
+    );
+  const reconciled = reconcileCompaction(fileName);
+  if (reconciled !== "none") warn(`volume ${loc.id}: interrupted vacuum ${reconciled}`);
   const storedInfo = loadVolumeInfo(p.vif);
   const info = storedInfo ?? emptyVolumeInfo();
   let width: OffsetWidth = options.defaultWidth;

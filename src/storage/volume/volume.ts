@@ -85,7 +85,7 @@ export class Volume {
   superBlock: SuperBlock;
   info: VolumeInfo;
   readonly width: OffsetWidth;
-  readonly map: NeedleMapper;
+  map: NeedleMapper;
   /** Scratch for map lookups: one object reused instead of one per request. */
   private readonly found: NeedleValue = { offset: 0, size: 0 };
   private datFd: number;
@@ -100,6 +100,11 @@ export class Volume {
   /** Read-only for writes, deletes still allowed. */
   noWriteCanDelete: boolean;
   private closed = false;
+  /** Async data reads in flight; descriptors replaced meanwhile are closed when they finish. */
+  private asyncReads = 0;
+  private retiredFds: number[] = [];
+  /** A vacuum is compacting or committing this volume. */
+  compacting = false;
 
   constructor(location: VolumeLocation, state: VolumeState) {
     this.id = location.id;
@@ -134,7 +139,7 @@ export class Volume {
 
   fileName(ext: ".dat" | ".idx" | ".vif" | ".ldb" | ".sdx" | string): string {
     const base = volumeBaseName(this.collection, this.id);
-    const dir = ext === ".idx" || ext === ".ldb" || ext === ".sdx" ? this.idxDir : this.dir;
+    const dir = [".idx", ".ldb", ".sdx", ".cpx", ".cpldb"].includes(ext) ? this.idxDir : this.dir;
     return join(dir, base + ext);
   }
 
@@ -196,9 +201,46 @@ export class Volume {
   /** Reads data bytes off the event loop (libuv's pool), for streaming large needles. */
   readDataAsync(position: number, into: Buffer, length: number): Promise<number> {
     this.checkOpen();
-    return new Promise((resolve, reject) => {
+    this.asyncReads++;
+    return new Promise<number>((resolve, reject) => {
       read(this.datFd, into, 0, length, position, (err, n) => (err ? reject(err) : resolve(n)));
+    }).finally(() => {
+      if (--this.asyncReads === 0) this.closeRetired();
     });
+  }
+
+  private closeRetired(): void {
+    for (const fd of this.retiredFds.splice(0)) {
+      try {
+        closeSync(fd);
+      } catch {}
+    }
+  }
+
+  /**
+   * Takes over the files and index of a freshly loaded copy of this volume (after a vacuum
+   * commit). The old descriptors stay open until reads in flight on them are done.
+   */
+  adopt(fresh: Volume): void {
+    this.retiredFds.push(this.datFd, this.idxFd);
+    this.map.close();
+    this.superBlock = fresh.superBlock;
+    this.info = fresh.info;
+    this.map = fresh.map;
+    this.datFd = fresh.datFd;
+    this.idxFd = fresh.idxFd;
+    this.datSize = fresh.datSize;
+    this.idxSize = fresh.idxSize;
+    this.lastAppendAtNs =
+      fresh.lastAppendAtNs > this.lastAppendAtNs ? fresh.lastAppendAtNs : this.lastAppendAtNs;
+    this.noWriteOrDelete = fresh.noWriteOrDelete || this.info.readOnly;
+    if (this.asyncReads === 0) this.closeRetired();
+  }
+
+  /** Closes the descriptors without syncing or touching files (the files were replaced). */
+  releaseFiles(): void {
+    this.retiredFds.push(this.datFd, this.idxFd);
+    if (this.asyncReads === 0) this.closeRetired();
   }
 
   /** Reads and parses the needle record at a byte offset, expecting the given size. */
@@ -247,6 +289,12 @@ export class Volume {
 
   get indexSize(): number {
     return this.idxSize;
+  }
+
+  /** Bytes of the .idx, for incremental copies and vacuum commits. */
+  readIndex(position: number, length: number): Buffer {
+    this.checkOpen();
+    return readAt(this.idxFd, length, position);
   }
 
   /** The raw record bytes (header through padding), as ReadNeedleBlob returns them. */
