@@ -1,25 +1,27 @@
-// The in-memory needle map ("-index=memory"): needle id -> (offset, size), kept as parallel typed
-// arrays sorted by key, 16 bytes a needle with 4-byte offsets and 17 with 5-byte ones.
+// The in-memory needle map ("-index=memory"): needle id -> (offset, size), as sorted parallel typed
+// arrays (see needle-columns.ts): 16 bytes a needle with 4-byte offsets, 17 with 5-byte ones, plus
+// growth slack.
 //
-// Why this shape: needle ids come from the master's sequence, so new keys almost always land at or
-// near the end; an insert shifts only the entries after it. Lookups are a binary search over numbers
-// (no bigint, no objects). The arrays live in growable SharedArrayBuffers: growing commits pages in
-// place without copying, and other threads can read the same memory later.
+// Why this shape: needle ids come from the master's sequence, so new keys almost always sort after
+// every key held and are appended in O(1). A key that sorts earlier goes to a small sorted overflow
+// area (an insert shifts at most that area), which is merged into the main arrays when it fills up;
+// the merge moves blocks with memmove. Lookups are binary searches over numbers: no bigint, no
+// objects, no allocation.
 //
 // A deleted needle keeps its entry with the size negated (a tombstone when its size was 0), so
-// readDeleted can still find it; the counters follow weed's needle map metrics.
+// readDeleted can still find it. The counters follow weed's needle map metrics.
 
 import { actualSize, indexEntrySize, type OffsetWidth, TOMBSTONE_FILE_SIZE, type Version } from "../types.js";
-import { type IndexEntry, readIndexEntry } from "./idx.js";
+import type { IndexEntry } from "./idx.js";
+import { sortByKey } from "./key-sort.js";
+import { NeedleColumns, searchKeys } from "./needle-columns.js";
 import type { NeedleMapper, NeedleValue } from "./needle-mapper.js";
 
-const INITIAL_CAPACITY = 1024;
-/** 2^28 entries: 1 GiB of keys a half; far beyond what a 32 GiB or 8 TiB volume holds in practice. */
-const MAX_ENTRIES = 1 << 28;
-
-function growable(bytesPerEntry: number, entries: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(bytesPerEntry * entries, { maxByteLength: bytesPerEntry * MAX_ENTRIES });
-}
+const MIN_CAPACITY = 1024;
+const MIN_OVERFLOW = 1024;
+const MAX_OVERFLOW = 65536;
+/** Growth factor of the main arrays: small enough to keep slack under a quarter. */
+const GROWTH = 1.25;
 
 export interface NeedleMapStats {
   fileCount: number;
@@ -28,7 +30,7 @@ export interface NeedleMapStats {
   deletedBytes: number;
   maxKeyHi: number;
   maxKeyLo: number;
-  /** End of the farthest live needle in the .dat, 0 when none. */
+  /** End of the farthest needle an entry points at in the .dat, 0 when none. */
   maxNeedleEnd: number;
 }
 
@@ -42,127 +44,110 @@ export class MemoryNeedleMap implements NeedleMapper {
     maxKeyLo: 0,
     maxNeedleEnd: 0,
   };
-  private count = 0;
-  private capacity = INITIAL_CAPACITY;
-  private readonly buffers: SharedArrayBuffer[];
-  private keyHi: Uint32Array;
-  private keyLo: Uint32Array;
-  private offLo: Uint32Array;
-  private offHi: Uint8Array | undefined;
-  private sizes: Int32Array;
+  private main: NeedleColumns;
+  private mainCount = 0;
+  private over: NeedleColumns;
+  private overCount = 0;
+  /** New keys that went to the overflow (sorted before the newest key). */
+  private lateInserts = 0;
 
   constructor(
     readonly width: OffsetWidth,
     readonly version: Version,
+    capacity = MIN_CAPACITY,
   ) {
-    this.buffers = [
-      growable(4, INITIAL_CAPACITY),
-      growable(4, INITIAL_CAPACITY),
-      growable(4, INITIAL_CAPACITY),
-    ];
-    this.buffers.push(growable(4, INITIAL_CAPACITY));
-    if (width === 5) this.buffers.push(growable(1, INITIAL_CAPACITY));
-    // Length-tracking views follow the buffers as they grow.
-    this.keyHi = new Uint32Array(this.buffers[0]!);
-    this.keyLo = new Uint32Array(this.buffers[1]!);
-    this.offLo = new Uint32Array(this.buffers[2]!);
-    this.sizes = new Int32Array(this.buffers[3]!);
-    this.offHi = width === 5 ? new Uint8Array(this.buffers[4]!) : undefined;
+    this.main = new NeedleColumns(Math.max(MIN_CAPACITY, capacity), width === 5);
+    this.over = new NeedleColumns(MIN_OVERFLOW, width === 5);
   }
 
+  /** Live and deleted entries held. */
   get size(): number {
-    return this.count;
+    return this.mainCount + this.overCount;
   }
 
-  /** Bytes held for entries (committed, not reserved address space). */
+  /** Bytes allocated for entries, slack included. */
   get memoryBytes(): number {
-    return this.buffers.reduce((sum, b) => sum + b.byteLength, 0);
-  }
-
-  /** The entry's position, or -1. Valid until the next insert. */
-  find(hi: number, lo: number): number {
-    const keyHi = this.keyHi;
-    const keyLo = this.keyLo;
-    let low = 0;
-    let high = this.count - 1;
-    hi >>>= 0;
-    lo >>>= 0;
-    // Most lookups are for recent keys: check the end first.
-    if (high >= 0 && keyHi[high] === hi && keyLo[high] === lo) return high;
-    while (low <= high) {
-      const mid = (low + high) >>> 1;
-      const h = keyHi[mid]!;
-      if (h < hi || (h === hi && keyLo[mid]! < lo)) low = mid + 1;
-      else if (h === hi && keyLo[mid] === lo) return mid;
-      else high = mid - 1;
-    }
-    return -(low + 1);
-  }
-
-  offsetAt(i: number): number {
-    return this.offHi ? this.offHi[i]! * 0x100000000 + this.offLo[i]! : this.offLo[i]!;
-  }
-
-  sizeAt(i: number): number {
-    return this.sizes[i]!;
-  }
-
-  keyHiAt(i: number): number {
-    return this.keyHi[i]!;
-  }
-
-  keyLoAt(i: number): number {
-    return this.keyLo[i]!;
+    return this.main.byteLength + this.over.byteLength;
   }
 
   get(hi: number, lo: number, out: NeedleValue): boolean {
-    const i = this.find(hi, lo);
-    if (i < 0) return false;
-    out.offset = this.offsetAt(i);
-    out.size = this.sizes[i]!;
+    const main = this.main;
+    const i = searchKeys(main.keyHi, main.keyLo, this.mainCount, hi >>> 0, lo >>> 0);
+    if (i >= 0) {
+      out.offset = main.offsetAt(i);
+      out.size = main.sizes[i]!;
+      return true;
+    }
+    if (this.overCount === 0) return false;
+    const over = this.over;
+    const j = searchKeys(over.keyHi, over.keyLo, this.overCount, hi >>> 0, lo >>> 0);
+    if (j < 0) return false;
+    out.offset = over.offsetAt(j);
+    out.size = over.sizes[j]!;
     return true;
   }
 
-  close(): void {
-    // Memory only: nothing to release beyond the buffers, which go with the map.
-  }
-
-  /** Records a live needle; returns the size it replaced (0 when new). */
+  /** Records an entry; returns the size it replaced (0 when the key is new). */
   set(hi: number, lo: number, offset: number, size: number): number {
-    let i = this.find(hi, lo);
-    let oldSize = 0;
+    hi >>>= 0;
+    lo >>>= 0;
+    const main = this.main;
+    const i = searchKeys(main.keyHi, main.keyLo, this.mainCount, hi, lo);
     if (i >= 0) {
-      oldSize = this.sizes[i]!;
-    } else {
-      i = -i - 1;
-      this.insertAt(i, hi, lo);
+      const old = main.sizes[i]!;
+      main.setValue(i, offset, size);
+      return old;
     }
-    this.offLo[i] = offset % 0x100000000;
-    if (this.offHi) this.offHi[i] = Math.floor(offset / 0x100000000);
-    this.sizes[i] = size;
-    this.noteKey(hi, lo);
-    return oldSize;
+    if (-i - 1 === this.mainCount) {
+      // After every key held (overflow keys always sort before the last main key).
+      if (this.mainCount === main.capacity) this.growMain(this.mainCount + 1);
+      this.main.write(this.mainCount++, hi, lo, offset, size);
+      return 0;
+    }
+    const over = this.over;
+    const j = searchKeys(over.keyHi, over.keyLo, this.overCount, hi, lo);
+    if (j >= 0) {
+      const old = over.sizes[j]!;
+      over.setValue(j, offset, size);
+      return old;
+    }
+    const at = -j - 1;
+    over.shift(at, this.overCount, 1);
+    over.write(at, hi, lo, offset, size);
+    this.lateInserts++;
+    if (++this.overCount === over.capacity) this.mergeOverflow();
+    return 0;
   }
 
   /** Marks a needle deleted; returns its size when it was live, else 0. */
   delete(hi: number, lo: number): number {
-    const i = this.find(hi, lo);
-    if (i < 0) return 0;
-    const size = this.sizes[i]!;
+    hi >>>= 0;
+    lo >>>= 0;
+    let columns = this.main;
+    let i = searchKeys(columns.keyHi, columns.keyLo, this.mainCount, hi, lo);
+    if (i < 0) {
+      if (this.overCount === 0) return 0;
+      columns = this.over;
+      i = searchKeys(columns.keyHi, columns.keyLo, this.overCount, hi, lo);
+      if (i < 0) return 0;
+    }
+    const size = columns.sizes[i]!;
     if (size < 0) return 0;
-    this.sizes[i] = size === 0 ? TOMBSTONE_FILE_SIZE : -size;
+    columns.sizes[i] = size === 0 ? TOMBSTONE_FILE_SIZE : -size;
     return size;
   }
 
   /** A put as weed's map logs it: counts the file, and the old size as deleted if it was live. */
   put(hi: number, lo: number, offset: number, size: number): void {
     const oldSize = this.set(hi, lo, offset, size);
-    this.stats.fileCount++;
-    this.stats.fileBytes += size;
+    const s = this.stats;
+    s.fileCount++;
+    s.fileBytes += size;
     if (oldSize > 0) {
-      this.stats.deletedCount++;
-      this.stats.deletedBytes += oldSize;
+      s.deletedCount++;
+      s.deletedBytes += oldSize;
     }
+    this.noteKey(hi >>> 0, lo >>> 0);
     this.noteNeedleEnd(offset, size);
   }
 
@@ -176,121 +161,131 @@ export class MemoryNeedleMap implements NeedleMapper {
     return deleted;
   }
 
-  /** Applies one .idx entry during loading. */
+  /** Applies one .idx entry as weed's loader does. */
   apply(e: IndexEntry): void {
-    this.noteKey(e.keyHi, e.keyLo);
-    if (e.offset !== 0 && e.size >= 0 && e.size !== TOMBSTONE_FILE_SIZE) {
-      this.put(e.keyHi, e.keyLo, e.offset, e.size);
-    } else {
-      this.remove(e.keyHi, e.keyLo);
-    }
+    this.applyEntry(e.keyHi, e.keyLo, e.offset, e.size);
   }
 
-  /** Visits live and deleted entries in key order. */
+  private applyEntry(hi: number, lo: number, offset: number, size: number): void {
+    this.noteKey(hi, lo);
+    if (offset !== 0 && size >= 0) this.put(hi, lo, offset, size);
+    else this.remove(hi, lo);
+  }
+
+  /** Visits live and deleted entries in ascending key order. */
   forEach(visit: (keyHi: number, keyLo: number, offset: number, size: number) => void): void {
-    for (let i = 0; i < this.count; i++)
-      visit(this.keyHi[i]!, this.keyLo[i]!, this.offsetAt(i), this.sizes[i]!);
+    if (this.overCount > 0) this.mergeOverflow();
+    const m = this.main;
+    for (let i = 0; i < this.mainCount; i++) visit(m.keyHi[i]!, m.keyLo[i]!, m.offsetAt(i), m.sizes[i]!);
+  }
+
+  close(): void {
+    // Memory only: the buffers go with the map.
   }
 
   /**
-   * Builds a map from an index image. Keys in (nearly) ascending order are applied as they come;
-   * an index whose keys arrive far out of order is applied key by key after one sort instead, which
-   * gives the same entries and counters without shifting the arrays for every insert.
+   * The shared memory behind the map, for readers in other threads: the main columns hold `count`
+   * sorted entries. Call after loading (a merge or growth replaces the buffers).
+   */
+  sharedColumns(): { columns: NeedleColumns; count: number } {
+    if (this.overCount > 0) this.mergeOverflow();
+    return { columns: this.main, count: this.mainCount };
+  }
+
+  /**
+   * Builds a map from an .idx image. Keys in ascending order (the normal case) are appended as they
+   * come; an index whose keys come far out of order is applied after one radix sort by key, which
+   * gives the same entries and counters (entries of one key keep their log order).
    */
   static fromIndex(image: Buffer, width: OffsetWidth, version: Version): MemoryNeedleMap {
-    const map = new MemoryNeedleMap(width, version);
     const entrySize = indexEntrySize(width);
     const total = Math.floor(image.length / entrySize);
-    map.reserve(total);
-    const entry: IndexEntry = { keyHi: 0, keyLo: 0, offset: 0, size: 0 };
-    let shifted = 0;
-    for (let at = 0, n = 0; n < total; n++, at += entrySize) {
-      readIndexEntry(image, at, width, entry);
-      if (map.appendIfLast(entry)) continue;
-      const i = map.find(entry.keyHi, entry.keyLo);
-      if (i < 0 && -i - 1 < map.count - 64 && ++shifted > 1024)
-        return MemoryNeedleMap.fromUnsortedIndex(image, width, version);
-      map.apply(entry);
+    const view = new DataView(image.buffer, image.byteOffset, total * entrySize);
+    const map = new MemoryNeedleMap(width, version, total);
+    const sizeAt = 8 + width;
+    for (let n = 0, at = 0; n < total; n++, at += entrySize) {
+      const hi = view.getUint32(at);
+      const lo = view.getUint32(at + 4);
+      const offLo = view.getUint32(at + 8);
+      const offset = width === 5 ? view.getUint8(at + 12) * 0x100000000 + offLo : offLo;
+      if (map.lateInserts > 2 * MIN_OVERFLOW)
+        return MemoryNeedleMap.fromSortedOrder(view, total, width, version);
+      map.applyEntry(hi, lo, offset, view.getInt32(at + sizeAt));
     }
+    map.trim();
     return map;
   }
 
-  /** The common loading case: a live entry with a key above every key so far goes at the end. */
-  private appendIfLast(e: IndexEntry): boolean {
-    const n = this.count;
-    const hi = e.keyHi;
-    const lo = e.keyLo;
-    if (n > 0) {
-      const lastHi = this.keyHi[n - 1]!;
-      if (hi < lastHi || (hi === lastHi && lo <= this.keyLo[n - 1]!)) return false;
+  private static fromSortedOrder(
+    view: DataView,
+    total: number,
+    width: OffsetWidth,
+    version: Version,
+  ): MemoryNeedleMap {
+    const entrySize = indexEntrySize(width);
+    const keyHi = new Uint32Array(total);
+    const keyLo = new Uint32Array(total);
+    for (let n = 0, at = 0; n < total; n++, at += entrySize) {
+      keyHi[n] = view.getUint32(at);
+      keyLo[n] = view.getUint32(at + 4);
     }
-    if (e.offset === 0 || e.size < 0) return false;
-    if (n === this.capacity) return false;
-    this.keyHi[n] = hi;
-    this.keyLo[n] = lo;
-    this.offLo[n] = e.offset % 0x100000000;
-    if (this.offHi) this.offHi[n] = Math.floor(e.offset / 0x100000000);
-    this.sizes[n] = e.size;
-    this.count = n + 1;
-    const s = this.stats;
-    s.maxKeyHi = hi;
-    s.maxKeyLo = lo;
-    s.fileCount++;
-    s.fileBytes += e.size;
-    this.noteNeedleEnd(e.offset, e.size);
-    return true;
+    const order = sortByKey(keyHi, keyLo, total);
+    const map = new MemoryNeedleMap(width, version, total);
+    for (let k = 0; k < total; k++) {
+      const n = order[k]!;
+      const at = n * entrySize;
+      const offLo = view.getUint32(at + 8);
+      const offset = width === 5 ? view.getUint8(at + 12) * 0x100000000 + offLo : offLo;
+      map.applyEntry(keyHi[n]!, keyLo[n]!, offset, view.getInt32(at + 8 + width));
+    }
+    map.trim();
+    return map;
   }
 
-  private static fromUnsortedIndex(image: Buffer, width: OffsetWidth, version: Version): MemoryNeedleMap {
-    const entrySize = indexEntrySize(width);
-    const total = Math.floor(image.length / entrySize);
-    const entries = Array.from({ length: total }, (_, n) =>
-      readIndexEntry(image, n * entrySize, width, { keyHi: 0, keyLo: 0, offset: 0, size: 0 }),
+  /** Gives back slack over a quarter (after loading from an index with many overwrites). */
+  private trim(): void {
+    const wanted = Math.max(MIN_CAPACITY, Math.ceil(this.mainCount * GROWTH));
+    if (this.main.capacity > wanted) this.main = this.main.resized(wanted, this.mainCount);
+  }
+
+  private growMain(needed: number): void {
+    const capacity = Math.max(needed, MIN_CAPACITY, Math.ceil(this.main.capacity * GROWTH));
+    this.main = this.main.resized(capacity, this.mainCount);
+  }
+
+  /**
+   * Merges the overflow into the main arrays, from the back: each overflow entry's insertion point
+   * is found by binary search and the main entries after it move up as one block.
+   */
+  private mergeOverflow(): void {
+    const over = this.over;
+    const k = this.overCount;
+    if (k === 0) return;
+    if (this.mainCount + k > this.main.capacity) this.growMain(this.mainCount + k);
+    const main = this.main;
+    let end = this.mainCount; // main entries [0, end) are not yet moved
+    for (let j = k - 1; j >= 0; j--) {
+      const at = -searchKeys(main.keyHi, main.keyLo, end, over.keyHi[j]!, over.keyLo[j]!) - 1;
+      main.shift(at, end, j + 1);
+      main.copyEntry(over, j, at + j);
+      end = at;
+    }
+    this.mainCount += k;
+    this.overCount = 0;
+    // Keep the overflow near the square root of the map: shifting it and merging it then cost
+    // about the same per insert.
+    const wanted = Math.min(
+      MAX_OVERFLOW,
+      Math.max(MIN_OVERFLOW, 2 ** Math.ceil(Math.log2(Math.sqrt(this.mainCount)))),
     );
-    // A stable sort keeps each key's entries in log order.
-    const order = Array.from({ length: total }, (_, n) => n);
-    order.sort((a, b) => {
-      const x = entries[a]!;
-      const y = entries[b]!;
-      return x.keyHi !== y.keyHi ? x.keyHi - y.keyHi : x.keyLo !== y.keyLo ? x.keyLo - y.keyLo : a - b;
-    });
-    const map = new MemoryNeedleMap(width, version);
-    map.reserve(total);
-    for (const n of order) map.apply(entries[n]!);
-    return map;
-  }
-
-  private reserve(entries: number): void {
-    if (entries <= this.capacity) return;
-    if (entries > MAX_ENTRIES) throw new Error(`needle map cannot hold ${entries} entries`);
-    for (const b of this.buffers) b.grow((b.byteLength / this.capacity) * entries);
-    this.capacity = entries;
-  }
-
-  private insertAt(i: number, hi: number, lo: number): void {
-    if (this.count === this.capacity) {
-      // Grow by an eighth (at least 1024): pages are committed in place, so small steps are cheap
-      // and the slack stays small.
-      this.reserve(Math.min(MAX_ENTRIES, this.capacity + Math.max(1024, this.capacity >>> 3)));
-    }
-    const n = this.count;
-    if (i < n) {
-      this.keyHi.copyWithin(i + 1, i, n);
-      this.keyLo.copyWithin(i + 1, i, n);
-      this.offLo.copyWithin(i + 1, i, n);
-      this.offHi?.copyWithin(i + 1, i, n);
-      this.sizes.copyWithin(i + 1, i, n);
-    }
-    this.keyHi[i] = hi;
-    this.keyLo[i] = lo;
-    this.count = n + 1;
+    if (wanted !== over.capacity) this.over = new NeedleColumns(wanted, over.wide);
   }
 
   private noteKey(hi: number, lo: number): void {
     const s = this.stats;
-    if (hi > s.maxKeyHi || (hi === s.maxKeyHi && lo >>> 0 > s.maxKeyLo)) {
-      s.maxKeyHi = hi >>> 0;
-      s.maxKeyLo = lo >>> 0;
+    if (hi > s.maxKeyHi || (hi === s.maxKeyHi && lo > s.maxKeyLo)) {
+      s.maxKeyHi = hi;
+      s.maxKeyLo = lo;
     }
   }
 

@@ -1,7 +1,10 @@
-// File ids: "<volume id>,<needle id hex><cookie 8 hex>", accepting and rejecting what weed does.
-// A trailing "_<n>" (delta) adds n to the needle id, for chunked uploads sharing one assignment.
+// File ids: "<volume id>,<needle id hex><cookie 8 hex>", accepted and rejected as weed does, with
+// weed's error texts (clients and the conformance suite see them). A trailing "_<n>" on the needle
+// part (the "delta") adds n to the needle id, for chunks sharing one assignment.
 
-export class FileIdError extends Error {}
+export class FileIdError extends Error {
+  override name = "FileIdError";
+}
 
 export interface ParsedFileId {
   volumeId: number;
@@ -10,71 +13,115 @@ export interface ParsedFileId {
   cookie: number;
 }
 
-const HEX = /^[0-9a-fA-F]+$/;
+export interface NeedleIdCookie {
+  keyHi: number;
+  keyLo: number;
+  cookie: number;
+}
 
-/** strconv.ParseUint(vid, 10, 64), then kept to 32 bits as weed's VolumeId conversion does. */
+const MAX_UINT64 = 0xffffffffffffffffn;
+const COOKIE_HEX = 8;
+/** Needle id and cookie in hex: at most 16 + 8 digits. */
+const MAX_KEY_HASH = 24;
+
+function digitValue(c: number, base: 10 | 16): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (base === 16) {
+    if (c >= 97 && c <= 102) return c - 87;
+    if (c >= 65 && c <= 70) return c - 55;
+  }
+  return -1;
+}
+
+/**
+ * Go's strconv.ParseUint(text, base, bits) for bases 10 and 16: no sign, no prefix, no
+ * underscores; a value that overflows is reported as soon as the digits read so far overflow.
+ */
+export function parseUint(text: string, base: 10 | 16, bits: 32 | 64): bigint {
+  const max = bits === 64 ? MAX_UINT64 : 0xffffffffn;
+  if (text.length === 0) throw new FileIdError(`strconv.ParseUint: parsing "": invalid syntax`);
+  const b = BigInt(base);
+  let value = 0n;
+  for (let i = 0; i < text.length; i++) {
+    const d = digitValue(text.charCodeAt(i), base);
+    if (d < 0) throw new FileIdError(`strconv.ParseUint: parsing ${JSON.stringify(text)}: invalid syntax`);
+    value = value * b + BigInt(d);
+    if (value > max)
+      throw new FileIdError(`strconv.ParseUint: parsing ${JSON.stringify(text)}: value out of range`);
+  }
+  return value;
+}
+
+/** A volume id: decimal uint64, kept to its low 32 bits as weed's VolumeId conversion does. */
 export function parseVolumeId(text: string): number {
-  if (!/^\d+$/.test(text)) throw new FileIdError(`strconv.ParseUint: parsing "${text}": invalid syntax`);
-  const v = BigInt(text);
-  if (v > 0xffffffffffffffffn)
-    throw new FileIdError(`strconv.ParseUint: parsing "${text}": value out of range`);
-  return Number(v & 0xffffffffn);
+  // Fast path for the usual short decimal id (no bigint on the request path).
+  if (text.length > 0 && text.length <= 15 && /^[0-9]+$/.test(text)) return Number(text) % 0x100000000;
+  return Number(parseUint(text, 10, 64) & 0xffffffffn);
 }
 
-function parseHex(text: string, maxDigits: number, what: string): [number, number] {
-  if (!HEX.test(text)) throw new FileIdError(`${what} ${text} format error: invalid syntax`);
-  const digits = text.replace(/^0+(?=.)/, "");
-  if (digits.length > maxDigits) throw new FileIdError(`${what} ${text} format error: value out of range`);
-  const lo = Number.parseInt(digits.slice(-8), 16);
-  const hi = digits.length > 8 ? Number.parseInt(digits.slice(0, -8), 16) : 0;
-  return [hi, lo];
+function isHex(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (digitValue(text.charCodeAt(i), 16) < 0) return false;
+  return true;
 }
 
-/** "<key hex><cookie 8 hex>", 9 to 24 hex digits. */
-export function parseNeedleIdCookie(text: string): { keyHi: number; keyLo: number; cookie: number } {
-  if (text.length <= 8) throw new FileIdError("KeyHash is too short.");
-  if (text.length > 24) throw new FileIdError("KeyHash is too long.");
-  const split = text.length - 8;
-  let keyHi: number;
-  let keyLo: number;
-  try {
-    [keyHi, keyLo] = parseHex(text.slice(0, split), 16, "needle id");
-  } catch (err) {
-    throw new FileIdError(`Parse needleId error: ${(err as Error).message}`);
+/**
+ * "<key hex><cookie 8 hex>": 9 to 24 hex digits (weed's ParseNeedleIdCookie). On the request path:
+ * plain numbers, no bigint.
+ */
+export function parseNeedleIdCookie(text: string): NeedleIdCookie {
+  const length = text.length;
+  if (length <= COOKIE_HEX) throw new FileIdError("KeyHash is too short.");
+  if (length > MAX_KEY_HASH) throw new FileIdError("KeyHash is too long.");
+  const split = length - COOKIE_HEX;
+  if (!isHex(text, 0, split)) {
+    const keyText = text.slice(0, split);
+    throw new FileIdError(
+      `Parse needleId error: needle id ${keyText} format error: strconv.ParseUint: parsing ${JSON.stringify(keyText)}: invalid syntax`,
+    );
   }
-  const cookieText = text.slice(split);
-  if (!HEX.test(cookieText)) {
-    throw new FileIdError(`Parse cookie error: needle cookie ${cookieText} format error: invalid syntax`);
+  if (!isHex(text, split, length)) {
+    const cookieText = text.slice(split);
+    throw new FileIdError(
+      `Parse cookie error: needle cookie ${cookieText} format error: strconv.ParseUint: parsing ${JSON.stringify(cookieText)}: invalid syntax`,
+    );
   }
-  return { keyHi, keyLo, cookie: Number.parseInt(cookieText, 16) >>> 0 };
+  const loStart = Math.max(0, split - 8);
+  return {
+    keyHi: loStart > 0 ? Number.parseInt(text.slice(0, loStart), 16) : 0,
+    keyLo: Number.parseInt(text.slice(loStart, split), 16),
+    cookie: Number.parseInt(text.slice(split), 16),
+  };
 }
 
-/** The fid part of a URL or request ("key+cookie[_delta]"), as weed's Needle.ParsePath. */
-export function parseNeedlePath(fid: string): { keyHi: number; keyLo: number; cookie: number } {
-  if (fid.length <= 8) throw new FileIdError(`Invalid fid: ${fid}`);
+/** Go prints a needle id with %x through its String method: the hex of its hex digits. */
+function goHexOfKey(key: bigint): string {
+  return Buffer.from(key.toString(16), "latin1").toString("hex");
+}
+
+/** The needle part of a URL ("key+cookie[_delta]"), as weed's Needle.ParsePath. */
+export function parseNeedlePath(fid: string): NeedleIdCookie {
+  if (fid.length <= COOKIE_HEX) throw new FileIdError(`Invalid fid: ${fid}`);
   const sep = fid.lastIndexOf("_");
   const body = sep > 0 ? fid.slice(0, sep) : fid;
+  const delta = sep > 0 ? fid.slice(sep + 1) : "";
   const parsed = parseNeedleIdCookie(body);
-  if (sep > 0) {
-    const deltaText = fid.slice(sep + 1);
-    if (!/^\d+$/.test(deltaText))
-      throw new FileIdError(`strconv.ParseUint: parsing "${deltaText}": invalid syntax`);
-    const delta = BigInt(deltaText);
+  if (delta !== "") {
+    const d = parseUint(delta, 10, 64);
     const key = (BigInt(parsed.keyHi) << 32n) | BigInt(parsed.keyLo);
-    if (delta > 0xffffffffffffffffn - key) {
-      throw new FileIdError(`delta ${deltaText} overflows needle id ${key.toString(16)}`);
-    }
-    const sum = key + delta;
+    if (d > MAX_UINT64 - key) throw new FileIdError(`delta ${d} overflows needle id ${goHexOfKey(key)}`);
+    const sum = key + d;
     parsed.keyHi = Number(sum >> 32n);
     parsed.keyLo = Number(sum & 0xffffffffn);
   }
   return parsed;
 }
 
+/** "<volume id>,<key+cookie>" (weed's ParseFileIdFromString; no delta here). */
 export function parseFileId(fid: string): ParsedFileId {
   const comma = fid.indexOf(",");
   if (comma <= 0) throw new FileIdError("wrong fid format");
-  return { volumeId: parseVolumeId(fid.slice(0, comma)), ...parseNeedleIdCookie(fid.slice(comma + 1)) };
+  const volumeId = parseVolumeId(fid.slice(0, comma));
+  return { volumeId, ...parseNeedleIdCookie(fid.slice(comma + 1)) };
 }
 
 /** Key and cookie as weed prints them: 12 bytes in hex with the key's leading zero bytes dropped. */
@@ -89,5 +136,12 @@ export function formatNeedleIdCookie(keyHi: number, keyLo: number, cookie: numbe
 }
 
 export function formatFileId(volumeId: number, keyHi: number, keyLo: number, cookie: number): string {
-  return `${volumeId},${formatNeedleIdCookie(keyHi, keyLo, cookie)}`;
+  return `${volumeId >>> 0},${formatNeedleIdCookie(keyHi, keyLo, cookie)}`;
+}
+
+/** weed's NeedleId.FileId: the key in even-length hex and a zero cookie. */
+export function needleKeyFileId(volumeId: number, keyHi: number, keyLo: number): string {
+  let hex = ((BigInt(keyHi >>> 0) << 32n) | BigInt(keyLo >>> 0)).toString(16);
+  if (hex.length % 2 === 1) hex = `0${hex}`;
+  return `${volumeId >>> 0},${hex}00000000`;
 }

@@ -18,17 +18,29 @@ import {
   type Version,
 } from "../types.js";
 import { maskedCrc, needleCrc } from "./crc.js";
+import {
+  FLAG_HAS_LAST_MODIFIED,
+  FLAG_HAS_MIME,
+  FLAG_HAS_NAME,
+  FLAG_HAS_PAIRS,
+  FLAG_HAS_TTL,
+  LAST_MODIFIED_BYTES,
+} from "./needle-flags.js";
 import { EMPTY_TTL, isEmptyTtl, type Ttl, ttlFromBytes } from "./ttl.js";
 
-export const FLAG_COMPRESSED = 0x01;
-export const FLAG_HAS_NAME = 0x02;
-export const FLAG_HAS_MIME = 0x04;
-export const FLAG_HAS_LAST_MODIFIED = 0x08;
-export const FLAG_HAS_TTL = 0x10;
-export const FLAG_HAS_PAIRS = 0x20;
-export const FLAG_CHUNK_MANIFEST = 0x80;
+export {
+  FLAG_CHUNK_MANIFEST,
+  FLAG_COMPRESSED,
+  FLAG_HAS_LAST_MODIFIED,
+  FLAG_HAS_MIME,
+  FLAG_HAS_NAME,
+  FLAG_HAS_PAIRS,
+  FLAG_HAS_TTL,
+  hasFlag,
+  isChunkManifest,
+  isCompressed,
+} from "./needle-flags.js";
 
-const LAST_MODIFIED_BYTES = 5;
 const EMPTY = Buffer.alloc(0);
 
 export interface Needle {
@@ -79,12 +91,12 @@ export function newNeedle(fields: Partial<Needle> = {}): Needle {
   };
 }
 
-export const hasFlag = (n: Needle, flag: number) => (n.flags & flag) !== 0;
-
 /** The size field weed computes for a needle about to be written. */
 export function bodySize(n: Needle, version: Version): number {
   if (version === 1) return n.data.length;
   if (n.data.length === 0) return 0;
+  if (n.pairs.length > 0xffff && n.flags & FLAG_HAS_PAIRS)
+    throw new NeedleError(`needle pairs of ${n.pairs.length} bytes exceed 65535`, "corrupted");
   let size = 4 + n.data.length + 1;
   if (n.flags & FLAG_HAS_NAME) size += 1 + Math.min(n.name.length, 255);
   if (n.flags & FLAG_HAS_MIME) size += 1 + (n.mime.length & 0xff);
@@ -96,10 +108,12 @@ export function bodySize(n: Needle, version: Version): number {
 
 /**
  * Serializes a needle into the buffers to write, in order: header and metadata are small fresh
- * buffers, the data buffer is passed through uncopied. Sets `size` and `checksum` on the needle.
+ * buffers, the data buffer is passed through uncopied. Sets `size` on the needle, and `checksum`
+ * when it has data. A needle without data keeps the checksum it carries: weed's deletes write the
+ * deleted needle's checksum into the tombstone.
  */
 export function encodeNeedle(n: Needle, version: Version): { parts: Buffer[]; length: number } {
-  n.checksum = needleCrc(n.data);
+  if (n.data.length > 0) n.checksum = needleCrc(n.data);
   n.size = bodySize(n, version);
   // weed writes every small field through one scratch buffer and pads from what it holds after.
   const scratch = Buffer.alloc(version === 1 ? NEEDLE_HEADER_SIZE : NEEDLE_HEADER_SIZE + TIMESTAMP_SIZE);
@@ -128,7 +142,8 @@ export function encodeNeedle(n: Needle, version: Version): { parts: Buffer[]; le
       bytes.push(Buffer.from([n.mime.length & 0xff]), n.mime);
     }
     if (n.flags & FLAG_HAS_LAST_MODIFIED) {
-      scratch.writeBigUInt64BE(BigInt(n.lastModified), 0);
+      scratch.writeUInt32BE(Math.floor(n.lastModified / 0x100000000) >>> 0, 0);
+      scratch.writeUInt32BE(n.lastModified >>> 0, 4);
       bytes.push(Buffer.from(scratch.subarray(8 - LAST_MODIFIED_BYTES, 8)));
     }
     if (n.flags & FLAG_HAS_TTL) {
@@ -175,6 +190,7 @@ export function parseHeader(
 function parseBodyV2(n: Needle, buf: Buffer, start: number, end: number): void {
   let i = start;
   if (i < end) {
+    if (i + 4 > end) throw new NeedleError("needle body too short for its data size", "corrupted");
     const dataSize = buf.readUInt32BE(i);
     i += 4;
     if (dataSize + i > end) throw new NeedleError("index out of range 1: needle data corrupted", "corrupted");

@@ -25,6 +25,7 @@ export function ttlSeconds(ttl: Ttl): number {
   return ttl.count * (UNIT_SECONDS[ttl.unit] ?? 0);
 }
 
+/** Whole minutes, as weed's TTL.Minutes (0 for an unknown unit). */
 export function ttlMinutes(ttl: Ttl): number {
   return ttlSeconds(ttl) / 60;
 }
@@ -33,32 +34,50 @@ export function isEmptyTtl(ttl: Ttl): boolean {
   return ttl.count === 0 || ttl.unit === TtlUnit.Empty;
 }
 
-/** The largest unit that holds `seconds` exactly in under 256 counts, else the smallest that fits. */
-function fitSeconds(seconds: number): Ttl {
-  if (seconds <= 0) return EMPTY_TTL;
+const MAX_INT64 = 0x7fffffffffffffffn;
+
+/**
+ * weed's fit: the largest unit holding the seconds exactly in under 256 counts, else the smallest
+ * unit whose (rounded down) count fits. Seconds are uint64 as in Go, so negative counts wrap.
+ */
+function fitSeconds(seconds: bigint): Ttl {
+  if (seconds === 0n) return EMPTY_TTL;
   for (let unit = TtlUnit.Year; unit >= TtlUnit.Hour; unit--) {
-    const per = UNIT_SECONDS[unit]!;
-    if (seconds % per === 0 && seconds / per < 256) return { count: seconds / per, unit };
+    const per = BigInt(UNIT_SECONDS[unit]!);
+    if (seconds % per === 0n && seconds / per < 256n) return { count: Number(seconds / per), unit };
   }
   for (let unit = TtlUnit.Minute; unit <= TtlUnit.Year; unit++) {
-    const count = Math.floor(seconds / UNIT_SECONDS[unit]!);
-    if (count < 256) return { count, unit };
+    const count = seconds / BigInt(UNIT_SECONDS[unit]!);
+    if (count < 256n) return { count: Number(count), unit };
   }
   return EMPTY_TTL;
 }
 
-export class TtlError extends Error {}
+export class TtlError extends Error {
+  override name = "TtlError";
+}
 
-/** "3m", "4h", "5d", "6w", "7M", "8y", or a bare number of minutes. "" is no TTL. */
+/** Go's strconv.Atoi: optional sign, decimal digits, int64 range. */
+function atoi(text: string): bigint {
+  if (!/^[+-]?[0-9]+$/.test(text))
+    throw new TtlError(`strconv.Atoi: parsing ${JSON.stringify(text)}: invalid syntax`);
+  const v = BigInt(text);
+  if (v > MAX_INT64 || v < -MAX_INT64 - 1n)
+    throw new TtlError(`strconv.Atoi: parsing ${JSON.stringify(text)}: value out of range`);
+  return v;
+}
+
+/**
+ * "3m", "4h", "5d", "6w", "7M", "8y", or a bare number of minutes; "" is no TTL. An unknown unit
+ * letter gives no TTL (as weed), a count that is not a number is an error.
+ */
 export function parseTtl(text: string): Ttl {
   if (text === "") return EMPTY_TTL;
   const last = text[text.length - 1]!;
   const numeric = last >= "0" && last <= "9";
-  const countText = numeric ? text : text.slice(0, -1);
-  const unit = numeric ? TtlUnit.Minute : UNIT_LETTERS.indexOf(last);
-  if (!/^[+-]?\d+$/.test(countText)) throw new TtlError(`invalid ttl ${text}`);
-  const count = Number(countText);
-  return fitSeconds(count * (unit > 0 ? UNIT_SECONDS[unit]! : 0));
+  const count = atoi(numeric ? text : text.slice(0, -1));
+  const unit = numeric ? TtlUnit.Minute : Math.max(0, UNIT_LETTERS.indexOf(last));
+  return fitSeconds(BigInt.asUintN(64, count * BigInt(UNIT_SECONDS[unit] ?? 0)));
 }
 
 export function formatTtl(ttl: Ttl): string {

@@ -55,15 +55,32 @@ function field(obj: Json, jsonName: string, protoName: string): unknown {
   return obj[jsonName] ?? obj[protoName];
 }
 
+/** protojson integers: a JSON number or a decimal string. */
 function num(v: unknown): number {
-  if (v === undefined || v === null || v === "") return 0;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`not a number: ${JSON.stringify(v)}`);
-  return n;
+  if (v === undefined || v === null) return 0;
+  if (typeof v === "number" && Number.isInteger(v)) return v;
+  if (typeof v === "string" && /^-?[0-9]+$/.test(v)) return Number(v);
+  throw new Error(`invalid value for an integer field: ${JSON.stringify(v)}`);
 }
 
 function str(v: unknown): string {
-  return v === undefined || v === null ? "" : String(v);
+  if (v === undefined || v === null) return "";
+  if (typeof v !== "string") throw new Error(`invalid value for a string field: ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** An int64 that must stay exact (nanoseconds): number or decimal string. */
+function bigNum(v: unknown): bigint {
+  if (v === undefined || v === null) return 0n;
+  if (typeof v === "number" && Number.isInteger(v)) return BigInt(v);
+  if (typeof v === "string" && /^-?[0-9]+$/.test(v)) return BigInt(v);
+  throw new Error(`invalid value for an integer field: ${JSON.stringify(v)}`);
+}
+
+function bool(v: unknown): boolean {
+  if (v === undefined || v === null) return false;
+  if (typeof v !== "boolean") throw new Error(`invalid value for a bool field: ${JSON.stringify(v)}`);
+  return v;
 }
 
 function parseRemoteFile(f: Json): RemoteFile {
@@ -91,14 +108,14 @@ export function parseVolumeInfo(text: string): VolumeInfo {
   info.bytesOffset = num(obj["bytesOffset"] ?? obj["bytes_offset"] ?? obj["BytesOffset"]);
   info.datFileSize = num(field(obj, "datFileSize", "dat_file_size"));
   info.expireAtSec = num(obj["expireAtSec"] ?? obj["expire_at_sec"] ?? obj["DestroyTime"]);
-  info.readOnly = field(obj, "readOnly", "read_only") === true;
-  info.readOnlyCanDelete = field(obj, "readOnlyCanDelete", "read_only_can_delete") === true;
+  info.readOnly = bool(field(obj, "readOnly", "read_only"));
+  info.readOnlyCanDelete = bool(field(obj, "readOnlyCanDelete", "read_only_can_delete"));
   const ec = field(obj, "ecShardConfig", "ec_shard_config") as Json | null | undefined;
   if (ec && typeof ec === "object") {
     info.ecShardConfig = {
       dataShards: num(field(ec, "dataShards", "data_shards")),
       parityShards: num(field(ec, "parityShards", "parity_shards")),
-      encodeTsNs: BigInt(str(field(ec, "encodeTsNs", "encode_ts_ns")) || "0"),
+      encodeTsNs: bigNum(field(ec, "encodeTsNs", "encode_ts_ns")),
       blockSize: num(field(ec, "blockSize", "block_size")),
     };
   }

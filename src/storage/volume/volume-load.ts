@@ -10,7 +10,6 @@ import {
   existsSync,
   fstatSync,
   fsyncSync,
-  ftruncateSync,
   openSync,
   readFileSync,
   renameSync,
@@ -18,11 +17,11 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { encodeIndexEntry, forEachIndexEntry, type IndexEntry, readIndexEntry } from "../index/idx.js";
+import { encodeIndexEntry } from "../index/idx.js";
 import { MemoryNeedleMap } from "../index/needle-map.js";
 import type { NeedleMapper } from "../index/needle-mapper.js";
-import { NeedleError, parseHeader, parseNeedle } from "../needle/needle.js";
-import type { Ttl } from "../needle/ttl.js";
+import { parseHeader } from "../needle/needle.js";
+import { type Ttl, ttlMinutes } from "../needle/ttl.js";
 import {
   actualSize,
   CURRENT_VERSION,
@@ -33,11 +32,12 @@ import {
   TOMBSTONE_FILE_SIZE,
   type Version,
 } from "../types.js";
-import { fileSize, readAt, ShortReadError, writeAt } from "./files.js";
+import { fileSize, readAt, writeAt } from "./files.js";
 import type { ReplicaPlacement } from "./replica-placement.js";
 import { decodeSuperBlock, encodeSuperBlock, type SuperBlock, superBlockSize } from "./super-block.js";
 import { reconcileCompaction } from "./vacuum.js";
 import { Volume, type VolumeLocation, volumeBaseName } from "./volume.js";
+import { checkVolumeIntegrity, lastWriteAppendAtNs } from "./volume-check.js";
 import { emptyVolumeInfo, loadVolumeInfo } from "./volume-info.js";
 
 /** Builds a volume's needle map from its index image; the memory map unless told otherwise. */
@@ -170,7 +170,7 @@ export function loadVolume(loc: VolumeLocation, options: LoadOptions): Volume {
     if (!idxWritable) noWriteOrDelete = true;
     idxFd = openSync(p.idx, existsSync(p.idx) ? (idxWritable ? "r+" : "r") : "w+", 0o644);
 
-    const check = checkIntegrity({
+    const check = checkVolumeIntegrity({
       datFd,
       idxFd,
       version,
@@ -208,7 +208,14 @@ export function loadVolume(loc: VolumeLocation, options: LoadOptions): Volume {
       datSize,
       idxSize: image.length - (image.length % indexEntrySize(width)),
       lastAppendAtNs: check.lastAppendAtNs,
-      lastModifiedSeconds: Math.floor(statSync(p.dat).mtimeMs / 1000),
+      lastModifiedSeconds: recoverLastModified(
+        datFd,
+        idxFd,
+        version,
+        width,
+        superBlock,
+        statSync(p.dat).mtimeMs,
+      ),
       noWriteOrDelete,
       noWriteCanDelete,
     });
@@ -218,6 +225,28 @@ export function loadVolume(loc: VolumeLocation, options: LoadOptions): Volume {
     closeSync(datFd);
     if (idxFd >= 0) closeSync(idxFd);
     throw err;
+  }
+}
+
+/**
+ * A TTL volume expires a TTL after its last write. The .dat's mtime moves on deletes and vacuums
+ * too, so, as weed does, the newest write's append time is read back from the needles instead.
+ */
+function recoverLastModified(
+  datFd: number,
+  idxFd: number,
+  version: Version,
+  width: OffsetWidth,
+  superBlock: SuperBlock,
+  mtimeMs: number,
+): number {
+  const mtime = Math.floor(mtimeMs / 1000);
+  if (ttlMinutes(superBlock.ttl) === 0) return mtime;
+  try {
+    const ns = lastWriteAppendAtNs({ datFd, idxFd, version, width }, superBlock.compactionRevision > 0);
+    return ns > 0n ? Number(ns / 1_000_000_000n) : mtime;
+  } catch {
+    return mtime;
   }
 }
 
@@ -247,176 +276,4 @@ function rebuildIndex(
   fsyncSync(fd);
   closeSync(fd);
   renameSync(tmp, idxPath);
-}
-
-interface CheckInput {
-  datFd: number;
-  idxFd: number;
-  version: Version;
-  width: OffsetWidth;
-  start: number;
-  repair: boolean;
-  warn: (m: string) => void;
-  name: string;
-}
-
-/** weed's CheckVolumeDataIntegrity: returns the last append time, or the error that makes it read-only. */
-function checkIntegrity(c: CheckInput): { lastAppendAtNs: bigint; error?: string } {
-  const entrySize = indexEntrySize(c.width);
-  let idxSize = fileSize(c.idxFd);
-  if (idxSize % entrySize !== 0)
-    return { lastAppendAtNs: 0n, error: `index file's size is ${idxSize} bytes, maybe corrupted` };
-
-  if (idxSize === 0) {
-    if (!c.repair) return { lastAppendAtNs: 0n };
-    const r = repairTail(c, idxSize, undefined);
-    if (r.error) return { lastAppendAtNs: 0n, error: r.error };
-    idxSize = fileSize(c.idxFd);
-    if (idxSize === 0) return { lastAppendAtNs: 0n };
-  }
-
-  let tail = findTailEntry(c, idxSize);
-  if (!tail) return { lastAppendAtNs: 0n };
-  if (c.repair) {
-    const r = repairTail(c, idxSize, tail);
-    if (r.error) c.warn(`${c.name}: unindexed .dat tail not repaired: ${r.error}`);
-    if (r.reindexed > 0) {
-      idxSize = fileSize(c.idxFd);
-      tail = findTailEntry(c, idxSize);
-      if (!tail) return { lastAppendAtNs: 0n };
-    }
-  }
-  return verifyTail(c, tail);
-}
-
-function entryAt(c: CheckInput, position: number): IndexEntry {
-  return readIndexEntry(readAt(c.idxFd, indexEntrySize(c.width), position), 0, c.width, {
-    keyHi: 0,
-    keyLo: 0,
-    offset: 0,
-    size: 0,
-  });
-}
-
-const diskEnd = (e: IndexEntry, version: Version) => e.offset * 8 + actualSize(Math.max(e.size, 0), version);
-
-/** The index entry of the needle that ends the .dat: the last entry, else the one farthest out. */
-function findTailEntry(c: CheckInput, idxSize: number): IndexEntry | undefined {
-  const datSize = fileSize(c.datFd);
-  const last = entryAt(c, idxSize - indexEntrySize(c.width));
-  if (last.offset !== 0 && diskEnd(last, c.version) === datSize) return last;
-  let best: IndexEntry | undefined;
-  forEachIndexEntry(readAt(c.idxFd, idxSize, 0), c.width, (e) => {
-    if (e.offset !== 0 && (!best || e.offset > best.offset)) best = { ...e };
-  });
-  return best;
-}
-
-/**
- * Re-indexes complete needles found after the last indexed one (v3 only: their append times prove
- * the order) and cuts a torn partial record at the end of the .dat.
- */
-function repairTail(
-  c: CheckInput,
-  idxSize: number,
-  tail: IndexEntry | undefined,
-): { reindexed: number; error?: string } {
-  if (c.version !== 3) return { reindexed: 0 };
-  const datSize = fileSize(c.datFd);
-  if (datSize <= SUPER_BLOCK_SIZE) return { reindexed: 0 };
-  let at = c.start;
-  let lastAppendAtNs = 0n;
-  if (tail) {
-    at = diskEnd(tail, c.version);
-    if (at >= datSize) return { reindexed: 0 };
-    try {
-      const anchor = readRecord(c, tail.offset * 8, Math.max(tail.size, 0));
-      if (anchor.keyHi !== tail.keyHi || anchor.keyLo !== tail.keyLo)
-        return { reindexed: 0, error: "last index entry does not match its needle" };
-      lastAppendAtNs = anchor.appendAtNs;
-    } catch (err) {
-      return { reindexed: 0, error: `last indexed needle: ${(err as Error).message}` };
-    }
-  }
-  const entries: Buffer[] = [];
-  let cutAt = datSize;
-  while (at < datSize) {
-    if (datSize - at < NEEDLE_HEADER_SIZE) {
-      cutAt = at;
-      break;
-    }
-    const h = parseHeader(readAt(c.datFd, NEEDLE_HEADER_SIZE, at));
-    if ((h.keyHi === 0 && h.keyLo === 0) || h.size < 0)
-      return { reindexed: 0, error: `record at ${at} has size ${h.size}` };
-    const end = at + actualSize(h.size, c.version);
-    if (end > datSize) {
-      cutAt = at;
-      break;
-    }
-    let n: ReturnType<typeof readRecord>;
-    try {
-      n = readRecord(c, at, h.size);
-    } catch (err) {
-      if (end === datSize && err instanceof NeedleError) {
-        cutAt = at;
-        break;
-      }
-      return { reindexed: 0, error: `record at ${at}: ${(err as Error).message}` };
-    }
-    if (n.appendAtNs <= lastAppendAtNs)
-      return { reindexed: 0, error: `record at ${at} was appended out of order` };
-    lastAppendAtNs = n.appendAtNs;
-    entries.push(
-      encodeIndexEntry(c.width, h.keyHi, h.keyLo, at / 8, h.size > 0 ? h.size : TOMBSTONE_FILE_SIZE),
-    );
-    at = end;
-  }
-  if (entries.length > 0) {
-    fsyncSync(c.datFd);
-    writeAt(c.idxFd, Buffer.concat(entries), idxSize);
-    fsyncSync(c.idxFd);
-  }
-  if (cutAt < datSize) {
-    ftruncateSync(c.datFd, cutAt);
-    fsyncSync(c.datFd);
-  }
-  if (entries.length > 0 || cutAt < datSize) {
-    c.warn(
-      `${c.name}: repaired the unindexed tail: re-indexed ${entries.length} needle(s), cut ${datSize - cutAt} bytes`,
-    );
-  }
-  return { reindexed: entries.length };
-}
-
-function readRecord(c: CheckInput, at: number, size: number) {
-  const n = parseNeedle(readAt(c.datFd, actualSize(size, c.version), at), c.version, size);
-  if (size > 0 && n.data.length === 0)
-    throw new NeedleError(`needle at ${at} has size ${size} but no data`, "corrupted");
-  return n;
-}
-
-/** The needle the tail entry points at must be whole and end exactly at the end of the .dat. */
-function verifyTail(c: CheckInput, tail: IndexEntry): { lastAppendAtNs: bigint; error?: string } {
-  const datSize = fileSize(c.datFd);
-  const at = tail.offset * 8;
-  const size = Math.max(tail.size, 0);
-  try {
-    const h = parseHeader(readAt(c.datFd, NEEDLE_HEADER_SIZE, at));
-    if (tail.size >= 0 && h.size !== tail.size) return { lastAppendAtNs: 0n, error: "size mismatch" };
-    const end = at + actualSize(size, c.version);
-    const n = readRecord(c, at, tail.size < 0 ? h.size : size);
-    if (n.keyHi !== tail.keyHi || n.keyLo !== tail.keyLo) {
-      return { lastAppendAtNs: n.appendAtNs, error: "index key does not match needle's id" };
-    }
-    if (datSize > end)
-      return {
-        lastAppendAtNs: n.appendAtNs,
-        error: `data file actual ${datSize} bytes expected ${end} bytes`,
-      };
-    return { lastAppendAtNs: n.appendAtNs };
-  } catch (err) {
-    if (err instanceof ShortReadError)
-      return { lastAppendAtNs: 0n, error: `data file has fewer bytes than the index expects` };
-    return { lastAppendAtNs: 0n, error: (err as Error).message };
-  }
 }

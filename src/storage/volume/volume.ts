@@ -18,12 +18,13 @@ import {
   parseMetaAfterData,
   parseNeedle,
 } from "../needle/needle.js";
-import { formatTtl, isEmptyTtl, ttlMinutes } from "../needle/ttl.js";
+import { formatTtl, isEmptyTtl, ttlMinutes, ttlSeconds } from "../needle/ttl.js";
 import {
   actualSize,
   maxVolumeSize,
   NEEDLE_HEADER_SIZE,
   type OffsetWidth,
+  SUPER_BLOCK_SIZE,
   TOMBSTONE_FILE_SIZE,
   type Version,
 } from "../types.js";
@@ -232,6 +233,7 @@ export class Volume {
     this.datSize = fresh.datSize;
     this.idxSize = fresh.idxSize;
     this.lastAppendAtNs =
+      // biome-ignore lint/complexity/useMathMinMax: bigints, which Math.max does not take
       fresh.lastAppendAtNs > this.lastAppendAtNs ? fresh.lastAppendAtNs : this.lastAppendAtNs;
     this.noWriteOrDelete = fresh.noWriteOrDelete || this.info.readOnly;
     if (this.asyncReads === 0) this.closeRetired();
@@ -312,6 +314,34 @@ export class Volume {
     return nowNs() >= expiresNs;
   }
 
+  /**
+   * A TTL volume is expired once its TTL has passed since its last write (weed's expired; checked
+   * only when the master has told the size limit and the volume holds data). `contentSize` is the
+   * size the heartbeat reports (the .dat size).
+   */
+  isVolumeExpired(contentSize: number, volumeSizeLimit: number, nowSeconds = Date.now() / 1000): boolean {
+    if (volumeSizeLimit === 0 || contentSize <= SUPER_BLOCK_SIZE) return false;
+    const minutes = ttlMinutes(this.superBlock.ttl);
+    if (minutes === 0) return false;
+    const livedMinutes = Math.trunc((Math.floor(nowSeconds) - this.lastModifiedSeconds) / 60);
+    return minutes < livedMinutes;
+  }
+
+  /** Expired for a while: a tenth of the TTL, at most `maxDelayMinutes` (then it is deleted). */
+  isExpiredLongEnough(maxDelayMinutes: number, nowSeconds = Date.now() / 1000): boolean {
+    const minutes = ttlMinutes(this.superBlock.ttl);
+    if (minutes === 0) return false;
+    const delay = Math.min(Math.floor(minutes / 10), maxDelayMinutes);
+    return (minutes + delay) * 60 + this.lastModifiedSeconds < Math.floor(nowSeconds);
+  }
+
+  /** When this volume's data becomes garbage: last write plus TTL; 0 without a TTL. */
+  expireAtSec(nowSeconds = Date.now() / 1000): number {
+    const seconds = ttlSeconds(this.superBlock.ttl);
+    if (seconds === 0) return 0;
+    return (this.lastModifiedSeconds || Math.floor(nowSeconds)) + seconds;
+  }
+
   /** The next append timestamp: now, but always after the previous one. */
   private nextAppendAtNs(): bigint {
     const now = nowNs();
@@ -376,7 +406,13 @@ export class Volume {
     const found = this.found;
     if (!this.map.get(keyHi, keyLo, found) || found.size < 0) return 0;
     const size = found.size;
-    const tombstone = newNeedle({ keyHi, keyLo, cookie, appendAtNs: this.nextAppendAtNs() });
+    // weed's delete handlers read the needle first and append it without its data, so the
+    // tombstone carries the deleted needle's checksum (0 for an empty needle, which is not read).
+    const checksum =
+      size > 0 && found.offset !== 0
+        ? readAt(this.datFd, 4, found.offset * 8 + NEEDLE_HEADER_SIZE + size).readUInt32BE(0)
+        : 0;
+    const tombstone = newNeedle({ keyHi, keyLo, cookie, checksum, appendAtNs: this.nextAppendAtNs() });
     const offset = this.datSize;
     const { parts, length } = encodeNeedle(tombstone, this.version);
     this.appendRecord(parts, length, offset, false);
@@ -440,10 +476,15 @@ export class Volume {
     }
   }
 
+  /**
+   * Writes the .vif as weed does: version and offset width, the expiry of a TTL volume; the
+   * replication is only recorded once set by a configure (weed leaves it empty until then).
+   */
   saveInfo(): void {
     this.info.version = this.version;
-    this.info.replication = this.replication;
     this.info.bytesOffset = this.width;
+    const expireAt = this.expireAtSec();
+    if (expireAt > 0) this.info.expireAtSec = expireAt;
     saveVolumeInfo(this.fileName(".vif"), this.info);
   }
 
