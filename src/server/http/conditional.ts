@@ -235,8 +235,13 @@ class Cursor {
   zone(): boolean {
     const s = this.s;
     const i = this.i;
-    if (s.startsWith("UTC", i) || s.startsWith("ChST", i) || s.startsWith("MeST", i)) {
-      this.i += s.startsWith("UTC", i) ? 3 : 4;
+    if (s.length - i < 3) return false;
+    if (s.startsWith("UTC", i)) {
+      this.i += 3;
+      return true;
+    }
+    if (s.startsWith("ChST", i) || s.startsWith("MeST", i)) {
+      this.i += 4;
       return true;
     }
     if (s.startsWith("GMT", i)) {
@@ -263,14 +268,14 @@ class Cursor {
     return ok;
   }
 
-  /** The length of a "+h" / "-hh" offset (hours up to 12) at k, or 0. */
+  /** The length of a "+h" / "-hh" offset (hours up to 23) at k, or 0. */
   private signedHours(k: number): number {
     const c = k < this.s.length ? this.s.charCodeAt(k) : -1;
     if (c !== 0x2b && c !== 0x2d) return 0;
     let n = 0;
     let j = k + 1;
     for (; this.digitAt(j) >= 0; j++) n = Math.min(n * 10 + this.digitAt(j), 1e6);
-    return j === k + 1 || n > 12 ? 0 : j - k;
+    return j === k + 1 || n > 23 ? 0 : j - k;
   }
 }
 
