@@ -3,6 +3,7 @@
 
 import { networkInterfaces } from "node:os";
 import { resolve } from "node:path";
+import { toDiskType } from "../storage/store/disk-location.js";
 import { FlagError, type ParseResult } from "./flag-set.js";
 import { type MinFreeSpace, parseMinFreeSpace } from "./min-free-space.js";
 import { HONOURED_FLAGS } from "./volume-flags.js";
@@ -186,11 +187,6 @@ export function buildOptions(parsed: ParseResult): VolumeServerOptions {
 function resolvePath(p: string): string {
   if (p === "~" || p.startsWith("~/")) p = (process.env["HOME"] ?? "") + p.slice(1);
   return resolve(p);
-}
-
-function toDiskType(s: string): string {
-  const t = s.toLowerCase();
-  return t === "hdd" ? "" : t;
 }
 
 /** One tag group per folder; a single group applies to all of them. */

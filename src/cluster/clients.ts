@@ -1,7 +1,15 @@
 // gRPC clients to other SeaweedFS servers, one channel per address and reused, as weed keeps its
 // connection cache. Addresses are SeaweedFS server addresses (host:port or host:port.grpcPort).
 
-import { type ChannelCredentials, type Client, credentials as grpcCredentials } from "@grpc/grpc-js";
+import {
+  type CallOptions,
+  type ChannelCredentials,
+  type Client,
+  type ClientUnaryCall,
+  credentials as grpcCredentials,
+  Metadata,
+  type ServiceError,
+} from "@grpc/grpc-js";
 import { SeaweedClient } from "../pb/master.js";
 import { VolumeServerClient } from "../pb/volume_server.js";
 import { toGrpcAddress } from "./server-address.js";
@@ -50,4 +58,22 @@ export class PeerClients {
     }
     return client;
   }
+}
+
+type UnaryMethod<Req, Res> = (
+  request: Req,
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (error: ServiceError | null, response: Res) => void,
+) => ClientUnaryCall;
+
+/** Calls a unary RPC of a generated client (pass the method bound to its client) as a promise. */
+export function unaryCall<Req, Res>(
+  method: UnaryMethod<Req, Res>,
+  request: Req,
+  options: Partial<CallOptions> = {},
+): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    method(request, new Metadata(), options, (err, response) => (err ? reject(err) : resolve(response)));
+  });
 }

@@ -27,7 +27,12 @@ test("compact and commit keep every live needle, drop the garbage, and bump the 
   assert.ok(garbageLevel(v) > 0.4);
   const before = v.datSize;
   let reported = 0;
-  await compact(v, { onProgress: (p) => ((reported = p), true) });
+  await compact(v, {
+    onProgress: (p) => {
+      reported = p;
+      return true;
+    },
+  });
   assert.ok(reported > 0);
   // Writes and deletes during the compaction are carried over by the commit.
   v.write(newNeedle({ keyLo: 100, cookie: 7, data: body(100) }));

@@ -16,6 +16,11 @@ function isFailure(e: unknown): e is GrpcFailure {
   return typeof e === "object" && e !== null && "code" in e && "details" in e;
 }
 
+/** Any thrown value as a gRPC error: failures keep their code, other errors are UNKNOWN. */
+export function toFailure(err: unknown): GrpcFailure {
+  return isFailure(err) ? err : failed(status.UNKNOWN, (err as Error)?.message ?? String(err));
+}
+
 /** Adapts an async handler; a thrown Error becomes UNKNOWN with its message, as a Go error does. */
 export function unary<Req, Res>(
   handler: (call: ServerUnaryCall<Req, Res>) => Promise<Res>,
@@ -23,12 +28,7 @@ export function unary<Req, Res>(
   return (call, callback) => {
     handler(call).then(
       (response) => callback(null, response),
-      (err: unknown) =>
-        callback(
-          (isFailure(err)
-            ? err
-            : failed(status.UNKNOWN, (err as Error)?.message ?? String(err))) as ServiceError,
-        ),
+      (err: unknown) => callback(toFailure(err) as ServiceError),
     );
   };
 }

@@ -82,18 +82,21 @@ export function needleDataService(ctx: ServerContext): Partial<VolumeServerServe
       const key = keyFromBigInt(needleId);
       try {
         const n = v.read(key.hi, key.lo);
+        // The id and size are the stored record's (a blob written under another key keeps its own).
         return VolumeNeedleStatusResponse.create({
-          needleId,
+          needleId: (BigInt(n.keyHi) << 32n) | BigInt(n.keyLo),
           cookie: n.cookie,
-          size: n.data.length,
+          size: n.size,
           lastModified: BigInt(n.lastModified),
           crc: maskedCrc(n.checksum),
           ttl: n.flags & FLAG_HAS_TTL ? formatTtl(n.ttl) : "",
         });
       } catch (err) {
-        if (err instanceof VolumeError && (err.kind === "not-found" || err.kind === "deleted")) {
-          throw failed(status.NOT_FOUND, `needle not found ${needleId.toString(16)}`);
+        if (err instanceof VolumeError && err.kind === "not-found") {
+          throw failed(status.NOT_FOUND, `needle not found ${needleId}`);
         }
+        if (err instanceof VolumeError && err.kind === "deleted")
+          throw failed(status.UNKNOWN, "already deleted");
         throw err;
       }
     }),

@@ -6,7 +6,10 @@ import { type VolumeServerServer, VolumeServerService } from "../../pb/volume_se
 import type { ServerContext } from "../context.js";
 import { isLoopbackOrWildcard } from "../http/listeners.js";
 import { adminService } from "./admin.js";
+import { copyService } from "./copy.js";
 import { needleDataService } from "./needle-data.js";
+import { syncService } from "./sync.js";
+import { tailService } from "./tail.js";
 import { completeService } from "./unimplemented.js";
 import { vacuumService } from "./vacuum.js";
 import { volumeAdminService } from "./volume-admin.js";
@@ -45,6 +48,9 @@ export async function startGrpcServer(ctx: ServerContext): Promise<GrpcListener>
     ...volumeAdminService(ctx),
     ...needleDataService(ctx),
     ...vacuumService(ctx),
+    ...copyService(ctx),
+    ...syncService(ctx),
+    ...tailService(ctx),
   });
   server.addService(VolumeServerService, implementation);
 

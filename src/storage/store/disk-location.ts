@@ -2,7 +2,7 @@
 // vol_dir.uuid that lets the master notice two servers sharing a directory.
 
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseVolumeId } from "../needle/file-id.js";
 import type { OffsetWidth } from "../types.js";
@@ -31,6 +31,12 @@ export function parseVolumeBaseName(base: string): { collection: string; id: num
   } catch {
     return undefined;
   }
+}
+
+/** weed's ToDiskType: case-insensitive, and "hdd" is the default type, spelt "". */
+export function toDiskType(s: string): string {
+  const t = s.toLowerCase();
+  return t === "hdd" ? "" : t;
 }
 
 export class DiskLocation {
@@ -74,7 +80,13 @@ export class DiskLocation {
     }
     for (const base of names) {
       const parsed = parseVolumeBaseName(base);
-      if (!parsed || !existsSync(join(this.directory, `${base}.dat`))) continue;
+      if (!parsed) continue;
+      const unfinished = sweepIncompleteCopy(this.directory, this.resolveIdxDir(base), base);
+      if (unfinished !== undefined) {
+        log.warn(`volume ${base} was not completed: ${unfinished}`);
+        continue;
+      }
+      if (!existsSync(join(this.directory, `${base}.dat`))) continue;
       if (taken(parsed.id)) {
         log.warn(
           `volume ${parsed.id} in ${this.directory} is already loaded from another directory; skipped`,
@@ -129,4 +141,27 @@ function readOrCreateUuid(dir: string): string {
   const uuid = randomUUID();
   writeFileSync(file, uuid, { mode: 0o644 });
   return uuid;
+}
+
+/** A leftover .note means a copy died mid-swap: its files are partial and are removed. */
+function sweepIncompleteCopy(directory: string, idxDirectory: string, base: string): string | undefined {
+  const note = join(directory, `${base}.note`);
+  if (!existsSync(note)) return undefined;
+  const text = readFileSync(note, "utf8");
+  const keepVif = existsSync(join(directory, `${base}.ecx`)) || existsSync(join(idxDirectory, `${base}.ecx`));
+  for (const dir of new Set([directory, idxDirectory])) {
+    for (const ext of [
+      ".dat",
+      ".idx",
+      ".sdx",
+      ".ldb",
+      ".cpd",
+      ".cpx",
+      ".note",
+      ...(keepVif ? [] : [".vif"]),
+    ]) {
+      rmSync(join(dir, base + ext), { recursive: true, force: true });
+    }
+  }
+  return text;
 }
