@@ -8,6 +8,8 @@ import { isLoopbackOrWildcard } from "../http/listeners.js";
 import { adminService } from "./admin.js";
 import { copyService } from "./copy.js";
 import { needleDataService } from "./needle-data.js";
+import { queryService } from "./query.js";
+import { scrubService } from "./scrub.js";
 import { syncService } from "./sync.js";
 import { tailService } from "./tail.js";
 import { completeService } from "./unimplemented.js";
@@ -51,6 +53,8 @@ export async function startGrpcServer(ctx: ServerContext): Promise<GrpcListener>
     ...copyService(ctx),
     ...syncService(ctx),
     ...tailService(ctx),
+    ...scrubService(ctx),
+    ...queryService(ctx),
   });
   server.addService(VolumeServerService, implementation);
 

@@ -59,6 +59,21 @@ function notifyMasterReadonly(ctx: ServerContext, v: Volume, isReadonly: boolean
   });
 }
 
+/**
+ * Read-only in three steps, as weed: the master stops assigning to it first, then the volume
+ * refuses writes, then the master is told again in case a heartbeat slipped in between.
+ */
+export async function makeVolumeReadonly(
+  ctx: ServerContext,
+  v: Volume,
+  canDelete: boolean,
+  persist: boolean,
+): Promise<void> {
+  await notifyMasterReadonly(ctx, v, true);
+  v.setReadOnly(true, persist, canDelete);
+  await notifyMasterReadonly(ctx, v, true);
+}
+
 export function volumeAdminService(ctx: ServerContext): Partial<VolumeServerServer> {
   return {
     allocateVolume: unary(async (call) => {
@@ -99,9 +114,7 @@ export function volumeAdminService(ctx: ServerContext): Partial<VolumeServerServ
       checkAdminAuth(ctx, call);
       const { volumeId, persist, canDelete } = call.request;
       const v = volumeOrFail(ctx, volumeId, `volume ${volumeId} not found`);
-      await notifyMasterReadonly(ctx, v, true);
-      v.setReadOnly(true, persist, canDelete);
-      await notifyMasterReadonly(ctx, v, true);
+      await makeVolumeReadonly(ctx, v, canDelete, persist);
       return {};
     }),
 

@@ -26,6 +26,7 @@ import {
   FLAG_HAS_TTL,
   LAST_MODIFIED_BYTES,
 } from "./needle-flags.js";
+import { keyToHex } from "./needle-id.js";
 import { EMPTY_TTL, isEmptyTtl, type Ttl, ttlFromBytes } from "./ttl.js";
 
 export {
@@ -246,7 +247,7 @@ export function parseNeedle(buf: Buffer, version: Version, expectedSize?: number
   const n = newNeedle(parseHeader(buf));
   if (expectedSize !== undefined && n.size !== expectedSize) {
     throw new NeedleError(
-      `size mismatch: found id ${n.keyHi.toString(16)}${n.keyLo.toString(16)} size ${n.size}, expected size ${expectedSize}`,
+      `size mismatch: entry not found: found id ${keyToHex(n.keyHi, n.keyLo)} size ${n.size}, expected size ${expectedSize}`,
       "size-mismatch",
     );
   }
@@ -266,7 +267,7 @@ export function readTail(n: Needle, buf: Buffer, at: number, version: Version): 
     const actual = needleCrc(n.data);
     if (stored !== actual && stored !== maskedCrc(actual)) {
       throw new NeedleError(
-        `invalid CRC for needle ${n.keyHi.toString(16)}${n.keyLo.toString(16)} (got ${actual.toString(16).padStart(8, "0")}, want ${stored.toString(16).padStart(8, "0")}), data on disk corrupted`,
+        `invalid CRC for needle ${keyToHex(n.keyHi, n.keyLo)} (got ${actual.toString(16).padStart(8, "0")}, want ${stored.toString(16).padStart(8, "0")}), data on disk corrupted: needle data corrupted`,
         "crc",
       );
     }
