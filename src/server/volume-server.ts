@@ -18,6 +18,7 @@ import { toHttpAddress } from "../cluster/server-address.js";
 import { VolumeLookup } from "../cluster/volume-lookup.js";
 import { configInt, configString, type SecurityConfig } from "../security/config.js";
 import { Guard } from "../security/guard.js";
+import { leveldbNeedleMap } from "../storage/index/leveldb-map.js";
 import { Store } from "../storage/store/store.js";
 import type { OffsetWidth } from "../storage/types.js";
 import { log } from "../util/log.js";
@@ -48,6 +49,13 @@ function checkFolderWritable(dir: string): void {
 function openStore(options: VolumeServerOptions, defaultWidth: OffsetWidth): Store {
   const store = new Store({
     defaultWidth,
+    // -index: the memory map unless one of the LevelDB kinds is asked for.
+    needleMap:
+      options.needleMapKind === "memory"
+        ? undefined
+        : leveldbNeedleMap(options.needleMapKind, {
+            idleTimeoutMs: options.leveldbTimeoutHours * 3_600_000,
+          }),
     log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
     locations: options.folders.map((f) => ({
       directory: f.directory,

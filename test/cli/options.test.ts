@@ -54,9 +54,9 @@ test("masters: -mserver overrides -master; durations and sizes convert", () => {
 });
 
 test("flags given but not honoured yet are named", () => {
-  assert.deepEqual(options("-port=1", "-pprof", "-compactionMBps=5").notImplemented, [
+  assert.deepEqual(options("-port=1", "-pprof", "-compactionMBps=5", "-metricsPort=9").notImplemented, [
     "pprof",
-    "compactionMBps",
+    "metricsPort",
   ]);
 });
 
