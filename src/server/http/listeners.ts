@@ -28,7 +28,8 @@ function listenOne(
   port: number,
   idleTimeoutSeconds: number,
 ): Promise<Server> {
-  const server = createServer({ keepAlive: true, noDelay: true }, handler);
+  // Go accepts up to 1 MiB of request headers (http.DefaultMaxHeaderBytes); Node only 16 KiB.
+  const server = createServer({ keepAlive: true, noDelay: true, maxHeaderSize: 1 << 20 }, handler);
   // Node hands CONNECT to a separate event; weed's router answers it like any other method.
   server.on("connect", (req: IncomingMessage, socket: Duplex) => {
     const res = new ServerResponse(req);

@@ -21,7 +21,7 @@ import { VolumeError } from "../../storage/volume/volume.js";
 import type { ServerContext } from "../context.js";
 import { parseFidPath } from "./fid-path.js";
 import { writeJson, writeJsonError } from "./respond.js";
-import { parseUpload, UploadError } from "./upload-raw.js";
+import { parseUpload, UploadError } from "./upload.js";
 
 export function setEtag(res: ServerResponse, etag: string): void {
   if (etag) res.setHeader("ETag", etag.startsWith('"') ? etag : `"${etag}"`);
@@ -68,22 +68,17 @@ export async function handleWrite(
     n.mime = Buffer.from(upload.mimeType);
     n.flags |= FLAG_HAS_MIME;
   }
-  const pairNames = Object.keys(upload.pairs);
-  if (pairNames.length > 0) {
-    const pairs = Buffer.from(JSON.stringify(upload.pairs));
-    if (pairs.length < 65536) {
-      n.pairs = pairs;
-      n.flags |= FLAG_HAS_PAIRS;
-    }
+  if (upload.pairsJson) {
+    n.pairs = upload.pairsJson;
+    n.flags |= FLAG_HAS_PAIRS;
   }
   if (upload.isGzipped) n.flags |= FLAG_COMPRESSED;
   n.lastModified = upload.modifiedTime || Math.floor(Date.now() / 1000);
   n.flags |= FLAG_HAS_LAST_MODIFIED;
   try {
     n.ttl = parseTtl(upload.ttl);
-  } catch (err) {
-    writeJsonError(req, res, 400, (err as Error).message);
-    return;
+  } catch {
+    // weed stores a needle whose ttl does not parse without one.
   }
   if (!isEmptyTtl(n.ttl)) n.flags |= FLAG_HAS_TTL;
   if (upload.isChunkManifest) n.flags |= FLAG_CHUNK_MANIFEST;
@@ -99,9 +94,9 @@ export async function handleWrite(
 
   const volume = ctx.store.findVolume(volumeId);
   const self = `${ctx.options.ip}:${ctx.options.port}`;
-  const fsync = url.searchParams.get("fsync") === "true";
+  const fsync = upload.fsync;
   let remotes: ReplicaTarget[] = [];
-  if (url.searchParams.get("type") !== "replicate") {
+  if (!upload.replicate) {
     try {
       remotes = await remoteReplicas(ctx.lookup, volumeId, volume, self, true);
     } catch (err) {
@@ -146,8 +141,7 @@ export async function handleWrite(
     await replication.catch(() => undefined);
     const readOnly = err instanceof VolumeError && err.kind === "read-only";
     // Tell the client nothing was appended, so it may retry elsewhere safely (weed's header).
-    const plainWrite =
-      url.searchParams.get("fsync") !== "true" && url.searchParams.get("type") !== "replicate";
+    const plainWrite = !upload.fsync && !upload.replicate;
     if (readOnly && plainWrite) res.setHeader("X-Seaweed-Write-Outcome", "refused-before-append");
     writeJsonError(req, res, readOnly ? 409 : 500, (err as Error).message);
     return;
