@@ -1,8 +1,7 @@
 // Chunk manifests: a needle flagged as a manifest holds JSON naming the chunks (file ids) of one
-// large file. Reads stream the chunks in order (X-File-Store: chunked); deleting the manifest
-// deletes the chunks first. Chunks on this server are read directly, others over HTTP.
+// large file. Reads serve the chunks in order (needle-read-chunked); deleting the manifest deletes
+// the chunks first. Chunks on this server are read directly, others over HTTP.
 
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { gunzipSync } from "node:zlib";
 import { parseFileId } from "../../storage/needle/file-id.js";
 import type { ServerContext } from "../context.js";
@@ -69,27 +68,4 @@ export async function deleteChunks(ctx: ServerContext, manifest: ChunkManifest):
     if (!response.ok && response.status !== 404)
       throw new Error(`delete chunk ${chunk.fid}: ${response.status}`);
   }
-}
-
-/** Streams a manifest's chunks as one body. */
-export async function serveChunked(
-  ctx: ServerContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  manifest: ChunkManifest,
-  contentType: string,
-): Promise<void> {
-  res.setHeader("X-File-Store", "chunked");
-  res.setHeader("Content-Type", contentType);
-  res.setHeader("Content-Length", manifest.size);
-  res.writeHead(200);
-  if (req.method === "HEAD") {
-    res.end();
-    return;
-  }
-  for (const chunk of manifest.chunks) {
-    const data = await readChunk(ctx, chunk.fid);
-    if (!res.write(data)) await new Promise((r) => res.once("drain", r));
-  }
-  res.end();
 }

@@ -1,96 +1,142 @@
-// GET/HEAD /<fid>: serve a needle, as weed's GetOrHeadHandler: cookie check, ETag and
-// Last-Modified with conditional requests, pair headers, content type, gzip-stored needles, chunk
-// manifests, image transforms. Needles over 1 MiB stream from disk in pieces (memory per request
-// stays bounded) with the checksum verified on the way; a mismatch aborts the response.
+// GET/HEAD /<fid>: serve a needle as weed's GetOrHeadHandler does: JWT, path, cookie check, ETag
+// and Last-Modified with conditional requests, pair headers, chunk manifests, gzip-stored needles
+// (sent compressed only to clients that accept gzip), image transforms, then the content with
+// ranges, type and overrides (needle-read-content). Like weed, a read takes only the needle's
+// metadata when its data can stream from disk (large needles, GET with a Range) and reads the data
+// whole otherwise; streamed data is checked against the needle's checksum before it counts as
+// served (needle-read-data).
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { extname } from "node:path";
-import { gunzipSync } from "node:zlib";
-import { hasImageOps, imageOps, transformImage } from "../../images/transform.js";
+import { promisify } from "node:util";
+import { gunzip } from "node:zlib";
+import { hasImageOps, type ImageOps, imageOps, transformImage } from "../../images/transform.js";
 import { tokenFromRequest, verifyFileIdToken } from "../../security/jwt.js";
-import { crcEtag, maskedCrc, needleCrc } from "../../storage/needle/crc.js";
 import { parseNeedlePath, parseVolumeId } from "../../storage/needle/file-id.js";
 import {
   FLAG_CHUNK_MANIFEST,
   FLAG_COMPRESSED,
   FLAG_HAS_PAIRS,
   type Needle,
+  newNeedle,
 } from "../../storage/needle/needle.js";
 import { type Volume, VolumeError } from "../../storage/volume/volume.js";
 import type { ServerContext } from "../context.js";
-import { type ChunkManifest, loadChunkManifest, serveChunked } from "./chunk-manifest.js";
-import { parseFidPath } from "./fid-path.js";
-import { setEtag } from "./needle-write.js";
+import { type ChunkManifest, loadChunkManifest } from "./chunk-manifest.js";
+import { checkConditional, httpDate, needleEtag } from "./conditional.js";
+import { extOf, headerValue, parseReadQuery, type ReadQuery } from "./content-type.js";
+import { type FidPath, parseFidPath } from "./fid-path.js";
+import { chunkedSource } from "./needle-read-chunked.js";
+import {
+  bufferSource,
+  type ContentSource,
+  firstHeader,
+  readAll,
+  writeResponseContent,
+} from "./needle-read-content.js";
+import { NeedleData, PAGED_READ_LIMIT } from "./needle-read-data.js";
 import { serveRemoteVolume } from "./remote-read.js";
-import { endEmpty, writeJsonError } from "./respond.js";
+import { writeJsonError } from "./respond.js";
 
-/** Needles larger than this are streamed rather than read whole (weed's paged read limit). */
-const STREAM_THRESHOLD = 1024 * 1024;
-const STREAM_CHUNK = 1024 * 1024;
+const NO_BYTES = new Uint8Array(0);
+// Off the event loop: a gzip-stored needle may be large.
+const gunzipAsync = promisify(gunzip);
 
-const MIME_BY_EXT: Record<string, string> = {
-  ".txt": "text/plain; charset=utf-8",
-  ".html": "text/html; charset=utf-8",
-  ".htm": "text/html; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".json": "application/json",
-  ".xml": "text/xml; charset=utf-8",
-  ".jpg": "image/jpeg",
-  ".jpeg": "image/jpeg",
-  ".png": "image/png",
-  ".gif": "image/gif",
-  ".webp": "image/webp",
-  ".svg": "image/svg+xml",
-  ".pdf": "application/pdf",
-  ".zip": "application/zip",
-  ".mp4": "video/mp4",
-  ".wasm": "application/wasm",
-};
-
-function httpDate(seconds: number): string {
-  return new Date(seconds * 1000).toUTCString();
-}
-
-function notModified(req: IncomingMessage, etag: string, lastModified: number): boolean {
-  const inm = req.headers["if-none-match"];
-  if (inm) {
-    return inm.split(",").some((t) => {
-      const tag = t.trim().replace(/^W\//, "");
-      return tag === "*" || tag === `"${etag}"` || tag === etag;
-    });
+/**
+ * Go's url.PathUnescape of the request path, as a latin-1 byte string (one character per byte, so
+ * the "/", "," and "." weed splits on stay where they are); undefined for a bad %-escape, which Go
+ * refuses before any handler runs.
+ */
+function unescapePath(p: string): string | undefined {
+  if (!p.includes("%")) return p;
+  const bytes = Buffer.allocUnsafe(p.length);
+  let n = 0;
+  for (let i = 0; i < p.length; i++) {
+    const c = p.charCodeAt(i);
+    if (c !== 0x25) {
+      bytes[n++] = c;
+      continue;
+    }
+    const hex = p.slice(i + 1, i + 3);
+    if (!/^[0-9a-fA-F]{2}$/.test(hex)) return undefined;
+    bytes[n++] = Number.parseInt(hex, 16);
+    i += 2;
   }
-  const ims = req.headers["if-modified-since"];
-  if (!ims || lastModified === 0) return false;
-  const t = Date.parse(ims);
-  return !Number.isNaN(t) && Math.floor(t / 1000) >= lastModified;
+  return bytes.toString("latin1", 0, n);
 }
 
-/** What the read needs: the needle (data only when small) and, for big ones, where the data is. */
+const NO_IMAGE_OPS: ImageOps = {};
+
+/** The image transforms a read asks for: only ever in its query, so most reads skip the lookups. */
+function imageOpsOf(ext: string, query: URLSearchParams): ImageOps {
+  return query.size === 0 ? NO_IMAGE_OPS : imageOps(ext, query);
+}
+
+/** A status with no body: Go sends Content-Length: 0 on a GET and nothing on a HEAD. */
+function endStatus(req: IncomingMessage, res: ServerResponse, status: number): void {
+  if (req.method !== "HEAD") res.setHeader("Content-Length", 0);
+  res.writeHead(status).end();
+}
+
+/** weed's InternalError: a JSON error, or just the status for a HEAD. */
+function internalError(req: IncomingMessage, res: ServerResponse, message: string): void {
+  if (req.method === "HEAD") endStatus(req, res, 500);
+  else writeJsonError(req, res, 500, message);
+}
+
+/**
+ * Whether a read may take only the metadata first (weed's shouldAttemptStreamWrite and readNeedle):
+ * never for a transform named by the URL's extension (its result needs the data); for large needles;
+ * and for any GET with a Range, unless the URL has no extension and asks for a transform (the
+ * stored name may make it an image).
+ */
+function metaOnlyFirst(
+  req: IncomingMessage,
+  query: URLSearchParams,
+  urlExt: string,
+  size: number,
+  volume: Volume,
+): boolean {
+  if (volume.version === 1 || hasImageOps(imageOpsOf(urlExt, query))) return false;
+  if (size > PAGED_READ_LIMIT) return true;
+  if (req.method === "HEAD") return false;
+  if (urlExt === "" && hasImageOps(imageOpsOf(".jpg", query))) return false;
+  return !!firstHeader(req, "range");
+}
+
+/** The needle, and where its data is when only the metadata was read. */
 interface Loaded {
   needle: Needle;
-  stream?: { dataOffset: number; dataSize: number };
+  data?: { offset: number; size: number };
 }
 
-function load(
-  volume: Volume,
-  keyHi: number,
-  keyLo: number,
-  readDeleted: boolean,
-  wantsWhole: boolean,
-): Loaded {
-  const { offset, size } = volume.locate(keyHi, keyLo, { readDeleted });
-  if (size > STREAM_THRESHOLD && volume.version !== 1) {
+function load(volume: Volume, offset: number, size: number, metaFirst: boolean): Loaded {
+  if (metaFirst) {
     const meta = volume.readMeta(offset, size);
-    const special = meta.needle.flags & (FLAG_COMPRESSED | FLAG_CHUNK_MANIFEST);
-    if (!special && !wantsWhole) {
-      if (volume.isExpired(meta.needle)) throw new VolumeError("not found", "not-found");
-      return { needle: meta.needle, stream: { dataOffset: meta.dataOffset, dataSize: meta.dataSize } };
+    // Compressed data and manifests are needed whole whatever the request.
+    if ((meta.needle.flags & (FLAG_COMPRESSED | FLAG_CHUNK_MANIFEST)) === 0)
+      return { needle: meta.needle, data: { offset: meta.dataOffset, size: meta.dataSize } };
+  }
+  return { needle: volume.readAt(offset, size) };
+}
+
+/** Go's json.Unmarshal into map[string]string: a value of another type becomes "". */
+function setPairHeaders(res: ServerResponse, pairs: Buffer): void {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(pairs.toString("utf8"));
+  } catch {
+    return;
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return;
+  for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
+    const text = typeof value === "string" ? value : "";
+    try {
+      // Go writes the UTF-8 bytes; Node writes header strings as latin-1 bytes.
+      res.setHeader(name, headerValue(Buffer.from(text, "utf8").toString("latin1")));
+    } catch {
+      // A name Node refuses to send (not a token) is left out.
     }
   }
-  const needle = volume.readAt(offset, size);
-  if (volume.isExpired(needle)) throw new VolumeError("not found", "not-found");
-  return { needle };
 }
 
 export async function handleRead(
@@ -98,13 +144,18 @@ export async function handleRead(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const url = new URL(req.url ?? "/", "http://x");
-  const path = parseFidPath(url.pathname);
+  const rawUrl = req.url ?? "/";
+  const q = rawUrl.indexOf("?");
+  const url = new URL(rawUrl, "http://x");
+  const query = url.searchParams;
+  const decoded = unescapePath(url.pathname);
+  if (decoded === undefined) {
+    endStatus(req, res, 400);
+    return;
+  }
+  const path = parseFidPath(decoded);
   const readKey = ctx.guard.keys.readKey;
-  if (
-    readKey &&
-    !(await verifyFileIdToken(readKey, tokenFromRequest(req, url.searchParams), path.volumeId, path.fid))
-  ) {
+  if (readKey && !(await verifyFileIdToken(readKey, tokenFromRequest(req, query), path.volumeId, path.fid))) {
     writeJsonError(req, res, 401, "wrong jwt");
     return;
   }
@@ -114,7 +165,7 @@ export async function handleRead(
     volumeId = parseVolumeId(path.volumeId);
     key = parseNeedlePath(path.fid);
   } catch {
-    endEmpty(res, 400);
+    endStatus(req, res, 400);
     return;
   }
   const volume = ctx.store.findVolume(volumeId);
@@ -122,48 +173,44 @@ export async function handleRead(
     await serveRemoteVolume(ctx, req, res, url, path, volumeId);
     return;
   }
-  let filename = path.filename;
-  let ext = path.ext;
-  const ops = imageOps(ext || ".jpg", url.searchParams);
+
   let loaded: Loaded;
   try {
-    loaded = load(
-      volume,
-      key.keyHi,
-      key.keyLo,
-      url.searchParams.get("readDeleted") === "true",
-      hasImageOps(ops),
-    );
+    const { offset, size } = volume.locate(key.keyHi, key.keyLo, {
+      readDeleted: query.get("readDeleted") === "true",
+    });
+    if (size === 0) {
+      // weed reads nothing for an empty record: the needle is just what the path says.
+      loaded = { needle: newNeedle({ keyHi: key.keyHi, keyLo: key.keyLo, cookie: key.cookie }) };
+    } else {
+      // The needle's size counts against -concurrentDownloadLimitMB until the response is done.
+      ctx.downloads.add(size);
+      res.once("close", () => ctx.downloads.release(size));
+      loaded = load(volume, offset, size, metaOnlyFirst(req, query, path.ext, size, volume));
+      if (volume.isExpired(loaded.needle)) throw new VolumeError("not found", "not-found");
+    }
   } catch (err) {
     if (err instanceof VolumeError && (err.kind === "not-found" || err.kind === "deleted"))
-      endEmpty(res, 404);
-    else if (req.method === "HEAD") endEmpty(res, 500);
-    else writeJsonError(req, res, 500, (err as Error).message);
+      endStatus(req, res, 404);
+    else internalError(req, res, (err as Error).message);
     return;
   }
   const n = loaded.needle;
-  // The bytes held for this response count against -concurrentDownloadLimitMB until it is done.
-  const held = loaded.stream ? loaded.stream.dataSize : n.data.length;
-  ctx.downloads.add(held);
-  res.once("close", () => ctx.downloads.release(held));
   if (n.cookie !== key.cookie) {
-    endEmpty(res, 404);
+    endStatus(req, res, 404);
     return;
   }
   if (n.lastModified !== 0) res.setHeader("Last-Modified", httpDate(n.lastModified));
-  const etag = crcEtag(n.checksum);
-  setEtag(res, etag);
-  if (notModified(req, etag, n.lastModified)) {
+  const etag = needleEtag(n.checksum);
+  res.setHeader("ETag", etag);
+  if (checkConditional(req.headers, etag, n.lastModified) === "not-modified") {
     res.writeHead(304).end();
     return;
   }
-  if (n.flags & FLAG_HAS_PAIRS) {
-    try {
-      for (const [k, v] of Object.entries(JSON.parse(n.pairs.toString()) as Record<string, string>))
-        res.setHeader(k, v);
-    } catch {}
-  }
-  if (n.flags & FLAG_CHUNK_MANIFEST && url.searchParams.get("cm") !== "false") {
+  if (n.flags & FLAG_HAS_PAIRS) setPairHeaders(res, n.pairs);
+  const readQuery = parseReadQuery(q < 0 ? "" : rawUrl.slice(q + 1));
+
+  if (n.flags & FLAG_CHUNK_MANIFEST && query.get("cm") !== "false") {
     let manifest: ChunkManifest | undefined;
     try {
       manifest = loadChunkManifest(n.data, (n.flags & FLAG_COMPRESSED) !== 0);
@@ -171,97 +218,72 @@ export async function handleRead(
       // An unreadable manifest is served as it is stored.
     }
     if (manifest) {
-      if (filename === "" && manifest.name !== "") filename = manifest.name;
-      if (ext === "") ext = extname(filename);
-      const mime = manifest.mime.startsWith("application/octet-stream") ? "" : manifest.mime;
-      await serveChunked(
-        ctx,
-        req,
-        res,
-        manifest,
-        mime || MIME_BY_EXT[ext.toLowerCase()] || "application/octet-stream",
-      );
+      await serveManifest(ctx, req, res, path, manifest, query, readQuery);
       return;
     }
   }
-  if (n.name.length > 0 && filename === "") {
-    filename = n.name.toString();
-    if (ext === "") ext = extname(filename);
-  }
-  let mime = n.mime.length > 0 ? n.mime.toString() : "";
-  if (mime.startsWith("application/octet-stream")) mime = "";
-  const contentType = mime || MIME_BY_EXT[ext.toLowerCase()] || "application/octet-stream";
-  res.setHeader("Content-Type", contentType);
-  res.setHeader("Accept-Ranges", "bytes");
-  if (filename) {
-    const dl = url.searchParams.get("dl");
-    const disposition = dl === "true" || dl === "1" ? "attachment" : "inline";
-    res.setHeader("Content-Disposition", `${disposition}; filename="${filename.replaceAll('"', '\\"')}"`);
-  }
 
-  if (loaded.stream) {
-    await streamData(volume, n, loaded.stream, req, res);
+  // The file name (URL, else stored) decides the type and the disposition; the URL's ".ext" of
+  // /vid,fid.ext only picks image transforms.
+  let filename: Uint8Array = path.filename === "" ? NO_BYTES : Buffer.from(path.filename, "latin1");
+  let ext = path.ext;
+  if (n.name.length > 0 && filename.length === 0) {
+    filename = n.name;
+    if (ext === "") ext = extOf(n.name.toString("latin1"));
+  }
+  const storedMime = n.mime.toString("latin1");
+  const meta = { storedMime, filename, query: readQuery };
+
+  if (loaded.data) {
+    const page = Math.max(1, ctx.options.readBufferSizeMB) * 1024 * 1024;
+    const source = new NeedleData(volume, n, loaded.data.offset, loaded.data.size, page);
+    await writeResponseContent(req, res, source, meta);
     return;
   }
-  let body = n.data;
-  const transforms = imageOps(ext, url.searchParams);
+  let body: Buffer = n.data;
+  const transforms = imageOpsOf(ext, query);
   if (n.flags & FLAG_COMPRESSED) {
-    if (hasImageOps(transforms)) {
-      try {
-        body = gunzipSync(body);
-      } catch {}
-    } else if (
-      (req.headers["accept-encoding"] ?? "").includes("gzip") &&
-      body[0] === 0x1f &&
-      body[1] === 0x8b
-    ) {
+    // weed compares the extension as it is here (its transforms lower-case it later).
+    const forImage = hasImageOps(transforms) && ext === ext.toLowerCase();
+    const gzipped = body.length >= 2 && body[0] === 0x1f && body[1] === 0x8b;
+    if (!forImage && gzipped && (firstHeader(req, "accept-encoding") ?? "").includes("gzip")) {
       res.setHeader("Content-Encoding", "gzip");
-    } else {
+    } else if (gzipped) {
       try {
-        body = gunzipSync(body);
-      } catch {}
+        body = await gunzipAsync(body);
+      } catch {
+        // weed's failed decompression leaves no data.
+        body = Buffer.alloc(0);
+      }
     }
   }
   if (hasImageOps(transforms)) body = await transformImage(body, ext, transforms);
-  res.setHeader("Content-Length", body.length);
-  res.writeHead(200);
-  if (req.method === "HEAD") res.end();
-  else res.end(body);
+  await writeResponseContent(req, res, bufferSource(body), meta);
 }
 
-/** Streams a large needle's data in 1 MiB pieces, checking its CRC-32C as it goes. */
-async function streamData(
-  volume: Volume,
-  n: Needle,
-  where: { dataOffset: number; dataSize: number },
+/** A chunk manifest read as the file it describes (X-File-Store: chunked). */
+async function serveManifest(
+  ctx: ServerContext,
   req: IncomingMessage,
   res: ServerResponse,
+  path: FidPath,
+  manifest: ChunkManifest,
+  query: URLSearchParams,
+  readQuery: ReadQuery,
 ): Promise<void> {
-  res.setHeader("Content-Length", where.dataSize);
-  res.writeHead(200);
-  if (req.method === "HEAD") {
-    res.end();
-    return;
-  }
-  let crc = 0;
-  let sent = 0;
-  while (sent < where.dataSize && !res.destroyed) {
-    const length = Math.min(STREAM_CHUNK, where.dataSize - sent);
-    // A fresh buffer each time: the socket may still hold the previous one.
-    const chunk = Buffer.allocUnsafe(length);
-    const got = await volume.readDataAsync(where.dataOffset + sent, chunk, length);
-    if (got !== length) {
-      res.destroy(new Error(`short read of needle data at ${sent}`));
+  const filename =
+    path.filename !== "" ? Buffer.from(path.filename, "latin1") : Buffer.from(manifest.name, "utf8");
+  const ext = path.ext !== "" ? path.ext : extOf(filename.toString("latin1"));
+  res.setHeader("X-File-Store", "chunked");
+  let source: ContentSource = chunkedSource(ctx, manifest);
+  const transforms = imageOpsOf(ext, query);
+  if (hasImageOps(transforms)) {
+    try {
+      source = bufferSource(await transformImage(await readAll(source), ext, transforms));
+    } catch (err) {
+      internalError(req, res, (err as Error).message);
       return;
     }
-    crc = needleCrc(chunk, crc);
-    sent += length;
-    if (sent === where.dataSize && crc !== n.checksum && maskedCrc(crc) !== n.checksum) {
-      // Never hand out corrupted bytes as a complete file: cut the response short.
-      res.destroy(new Error("needle data corrupted"));
-      return;
-    }
-    if (!res.write(chunk)) await new Promise((resolve) => res.once("drain", resolve));
   }
-  res.end();
+  await writeResponseContent(req, res, source, { storedMime: manifest.mime, filename, query: readQuery });
 }
