@@ -46,7 +46,7 @@ function checkFolderWritable(dir: string): void {
   }
 }
 
-function openStore(options: VolumeServerOptions, defaultWidth: OffsetWidth): Store {
+async function openStore(options: VolumeServerOptions, defaultWidth: OffsetWidth): Promise<Store> {
   const store = new Store({
     defaultWidth,
     // -index: the memory map unless one of the LevelDB kinds is asked for.
@@ -69,7 +69,7 @@ function openStore(options: VolumeServerOptions, defaultWidth: OffsetWidth): Sto
       tags: f.tags,
     })),
   });
-  store.loadExistingVolumes();
+  await store.loadExistingVolumes();
   return store;
 }
 
@@ -111,7 +111,7 @@ export async function startVolumeServer(
     readExpiresAfterSeconds: configInt(security, "jwt.signing.read.expires_after_seconds", 60),
   });
   const stateFile = StateFile.open(options.idxFolder || options.folders[0]!.directory);
-  const store = openStore(options, options.offsetWidth || 4);
+  const store = await openStore(options, options.offsetWidth || 4);
 
   let heartbeat: MasterHeartbeat | undefined;
   const peers = new PeerClients();

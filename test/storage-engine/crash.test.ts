@@ -89,7 +89,12 @@ test(`acknowledged writes survive SIGKILL, ${ROUNDS} rounds`, async () => {
         const fid = `21,${id.toString(16)}${(0x10000000 + id).toString(16)}`;
         const body = Buffer.alloc(1 + ((id * 7919) % 20000), id % 256);
         try {
-          const r = await fetch(`${url}/${fid}`, { method: "POST", body });
+          // weed parses a POST without a Content-Type as multipart: say what the raw body is.
+          const r = await fetch(`${url}/${fid}`, {
+            method: "POST",
+            body,
+            headers: { "content-type": "application/octet-stream" },
+          });
           await r.arrayBuffer();
           if (r.status === 201) acknowledged.set(fid, createHash("sha256").update(body).digest("hex"));
           if (id % 5 === 0 && r.status === 201) {

@@ -82,7 +82,7 @@ test("a copy refused after mounting gives the previous replica back", () => {
   store.close();
 });
 
-test("a swap cut short (its .note left behind) is swept at load, not served", () => {
+test("a swap cut short (its .note left behind) is swept at load, not served", async () => {
   const dir = mkdtempSync(join(scratch, "dst-"));
   const store = newStore(dir);
   store.addVolume(7, "", "000", "").write(newNeedle({ keyLo: 1, cookie: 9, data: Buffer.from("partial") }));
@@ -103,7 +103,7 @@ test("a swap cut short (its .note left behind) is swept at load, not served", ()
     defaultWidth: 4,
     log: { info: () => undefined, warn: (m) => warnings.push(m) },
   });
-  reloaded.loadExistingVolumes();
+  await reloaded.loadExistingVolumes();
   assert.equal(reloaded.findVolume(7), undefined);
   assert.equal(existsSync(join(dir, "7.dat")), false);
   assert.match(warnings.join("\n"), /volume 7 was not completed: copying from peer:8080/);

@@ -53,7 +53,7 @@ test("volumes spread over directories, ids unique across them, disk types and ma
   s.close();
 });
 
-test("start-up loads every volume; a broken one is skipped with a warning, a duplicate id too", () => {
+test("start-up loads every volume; a broken one is skipped with a warning, a duplicate id too", async () => {
   const root = scratchDir("store-");
   const [a, b, idx] = ["a", "b", "idx"].map((n) => join(root, n)) as [string, string, string];
   for (const d of [a, b, idx]) mkdirSync(d);
@@ -71,7 +71,7 @@ test("start-up loads every volume; a broken one is skipped with a warning, a dup
   ]);
   const warnings: string[] = [];
   const s = store([{ dir: a, idx }, { dir: b }], warnings);
-  s.loadExistingVolumes();
+  await s.loadExistingVolumes();
   assert.equal(s.findVolume(1)?.collection, "col", "the first directory's volume 1 wins");
   assert.equal(s.findVolume(1)?.fileCount, 17);
   assert.equal(s.findVolume(2)?.fileCount, 298, "its .idx came from -dir.idx");

@@ -4,6 +4,16 @@
 // so that other threads can be handed the same memory; plain fixed-length views keep element access
 // on V8's fast path (length-tracking views over growable buffers are several times slower).
 
+/** The memory of a NeedleColumns, to hand to another thread. */
+export interface SharedColumns {
+  capacity: number;
+  keyHi: SharedArrayBuffer;
+  keyLo: SharedArrayBuffer;
+  offLo: SharedArrayBuffer;
+  offHi: SharedArrayBuffer | undefined;
+  sizes: SharedArrayBuffer;
+}
+
 export class NeedleColumns {
   keyHi: Uint32Array;
   keyLo: Uint32Array;
@@ -14,12 +24,36 @@ export class NeedleColumns {
   constructor(
     readonly capacity: number,
     readonly wide: boolean,
+    shared?: SharedColumns,
   ) {
-    this.keyHi = new Uint32Array(new SharedArrayBuffer(capacity * 4));
-    this.keyLo = new Uint32Array(new SharedArrayBuffer(capacity * 4));
-    this.offLo = new Uint32Array(new SharedArrayBuffer(capacity * 4));
-    this.offHi = wide ? new Uint8Array(new SharedArrayBuffer(capacity)) : undefined;
-    this.sizes = new Int32Array(new SharedArrayBuffer(capacity * 4));
+    const column = (which: keyof Omit<SharedColumns, "capacity">, bytes: number) => {
+      const buffer = shared ? shared[which] : new SharedArrayBuffer(bytes);
+      if (!buffer || buffer.byteLength !== bytes)
+        throw new Error(`needle column ${which} is not ${bytes} bytes long`);
+      return buffer;
+    };
+    this.keyHi = new Uint32Array(column("keyHi", capacity * 4));
+    this.keyLo = new Uint32Array(column("keyLo", capacity * 4));
+    this.offLo = new Uint32Array(column("offLo", capacity * 4));
+    this.offHi = wide ? new Uint8Array(column("offHi", capacity)) : undefined;
+    this.sizes = new Int32Array(column("sizes", capacity * 4));
+  }
+
+  /** Columns over memory another thread filled (see toShared); nothing is copied. */
+  static fromShared(shared: SharedColumns): NeedleColumns {
+    return new NeedleColumns(shared.capacity, shared.offHi !== undefined, shared);
+  }
+
+  /** The buffers behind the columns, as postMessage shares them (not copied). */
+  toShared(): SharedColumns {
+    return {
+      capacity: this.capacity,
+      keyHi: this.keyHi.buffer as SharedArrayBuffer,
+      keyLo: this.keyLo.buffer as SharedArrayBuffer,
+      offLo: this.offLo.buffer as SharedArrayBuffer,
+      offHi: this.offHi?.buffer as SharedArrayBuffer | undefined,
+      sizes: this.sizes.buffer as SharedArrayBuffer,
+    };
   }
 
   static bytesPerEntry(wide: boolean): number {

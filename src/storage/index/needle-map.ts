@@ -14,7 +14,7 @@
 import { actualSize, indexEntrySize, type OffsetWidth, TOMBSTONE_FILE_SIZE, type Version } from "../types.js";
 import type { IndexEntry } from "./idx.js";
 import { sortByKey } from "./key-sort.js";
-import { NeedleColumns, searchKeys } from "./needle-columns.js";
+import { NeedleColumns, type SharedColumns, searchKeys } from "./needle-columns.js";
 import type { NeedleMapper, NeedleValue } from "./needle-mapper.js";
 
 const MIN_CAPACITY = 1024;
@@ -32,6 +32,22 @@ export interface NeedleMapStats {
   maxKeyLo: number;
   /** End of the farthest needle an entry points at in the .dat, 0 when none. */
   maxNeedleEnd: number;
+}
+
+/** A loaded map as one thread hands it to another: its memory is shared, not copied. */
+export interface SharedNeedleMap {
+  width: OffsetWidth;
+  version: Version;
+  /** Sorted entries held in the columns. */
+  count: number;
+  columns: SharedColumns;
+  stats: NeedleMapStats;
+}
+
+/** Overflow capacity for a map of `count` entries: near its square root, where shifting the
+ * overflow and merging it cost about the same per insert. */
+function overflowCapacity(count: number): number {
+  return Math.min(MAX_OVERFLOW, Math.max(MIN_OVERFLOW, 2 ** Math.ceil(Math.log2(Math.sqrt(count)))));
 }
 
 export class MemoryNeedleMap implements NeedleMapper {
@@ -193,6 +209,36 @@ export class MemoryNeedleMap implements NeedleMapper {
   }
 
   /**
+   * The map for another thread (a start-up loader builds maps in workers): after this, the map
+   * must not change here, as the other thread takes over the same memory.
+   */
+  toShared(): SharedNeedleMap {
+    const { columns, count } = this.sharedColumns();
+    return {
+      width: this.width,
+      version: this.version,
+      count,
+      columns: columns.toShared(),
+      stats: { ...this.stats },
+    };
+  }
+
+  /** A map over memory another thread built (see toShared). */
+  static fromShared(shared: SharedNeedleMap): MemoryNeedleMap {
+    const main = NeedleColumns.fromShared(shared.columns);
+    if (main.wide !== (shared.width === 5) || shared.count > main.capacity)
+      throw new Error(
+        `shared needle map: ${shared.count} entries, width ${shared.width}, do not fit its columns`,
+      );
+    const map = new MemoryNeedleMap(shared.width, shared.version);
+    map.main = main;
+    map.mainCount = shared.count;
+    map.over = new NeedleColumns(overflowCapacity(shared.count), main.wide);
+    Object.assign(map.stats, shared.stats);
+    return map;
+  }
+
+  /**
    * Builds a map from an .idx image. Keys in ascending order (the normal case) are appended as they
    * come; an index whose keys come far out of order is applied after one radix sort by key, which
    * gives the same entries and counters (entries of one key keep their log order).
@@ -272,12 +318,7 @@ export class MemoryNeedleMap implements NeedleMapper {
     }
     this.mainCount += k;
     this.overCount = 0;
-    // Keep the overflow near the square root of the map: shifting it and merging it then cost
-    // about the same per insert.
-    const wanted = Math.min(
-      MAX_OVERFLOW,
-      Math.max(MIN_OVERFLOW, 2 ** Math.ceil(Math.log2(Math.sqrt(this.mainCount)))),
-    );
+    const wanted = overflowCapacity(this.mainCount);
     if (wanted !== over.capacity) this.over = new NeedleColumns(wanted, over.wide);
   }
 

@@ -2,12 +2,11 @@
 // vol_dir.uuid that lets the master notice two servers sharing a directory.
 
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseVolumeId } from "../needle/file-id.js";
-import type { OffsetWidth } from "../types.js";
 import type { Volume } from "../volume/volume.js";
-import { loadVolume, type NeedleMapFactory } from "../volume/volume-load.js";
+import type { VolumeFiles } from "./volume-loader.js";
 
 export const UUID_FILE_NAME = "vol_dir.uuid";
 
@@ -65,50 +64,38 @@ export class DiskLocation {
     this.uuid = readOrCreateUuid(this.directory);
   }
 
-  /** Loads every volume found in the directory; a volume that fails is logged and skipped. */
-  loadExistingVolumes(
-    defaultWidth: OffsetWidth,
-    needleMap: NeedleMapFactory | undefined,
-    taken: (id: number) => boolean,
-    log: LoadLog,
-  ): void {
+  /**
+   * The volumes whose files are in the directory, for loading (see volume-loader.ts). The files of a
+   * copy that died mid-swap (a .note left behind) are removed here, with a warning.
+   */
+  findVolumeFiles(warn: (message: string) => void): VolumeFiles[] {
+    // The whole listing first: loading writes files (.vif, .ldb) into this directory.
     const names = new Set<string>();
     for (const entry of readdirSync(this.directory, { withFileTypes: true })) {
       if (!entry.isFile()) continue;
       const m = /^(.+)\.(idx|vif|dat)$/.exec(entry.name);
       if (m) names.add(m[1]!);
     }
+    const found: VolumeFiles[] = [];
     for (const base of names) {
       const parsed = parseVolumeBaseName(base);
       if (!parsed) continue;
-      const unfinished = sweepIncompleteCopy(this.directory, this.resolveIdxDir(base), base);
+      const idxDir = this.resolveIdxDir(base);
+      const unfinished = sweepIncompleteCopy(this.directory, idxDir, base);
       if (unfinished !== undefined) {
-        log.warn(`volume ${base} was not completed: ${unfinished}`);
+        warn(`volume ${base} was not completed: ${unfinished}`);
         continue;
       }
       if (!existsSync(join(this.directory, `${base}.dat`))) continue;
-      if (taken(parsed.id)) {
-        log.warn(
-          `volume ${parsed.id} in ${this.directory} is already loaded from another directory; skipped`,
-        );
-        continue;
-      }
+      let idxBytes = 0;
       try {
-        const volume = loadVolume(
-          {
-            dir: this.directory,
-            idxDir: this.resolveIdxDir(base),
-            collection: parsed.collection,
-            id: parsed.id,
-          },
-          { defaultWidth, needleMap, warn: log.warn },
-        );
-        this.volumes.set(parsed.id, volume);
-        log.loaded(volume);
-      } catch (err) {
-        log.warn(`load volume ${base} in ${this.directory}: ${(err as Error).message}`);
+        idxBytes = statSync(join(idxDir, `${base}.idx`)).size;
+      } catch {
+        // No .idx yet: loading rebuilds it.
       }
+      found.push({ location: this, base, collection: parsed.collection, id: parsed.id, idxBytes });
     }
+    return found;
   }
 
   /** An .idx beside the .dat wins over -dir.idx, as weed decides. */
@@ -125,11 +112,6 @@ export class DiskLocation {
   freeSlots(): number {
     return this.maxVolumeCount - this.volumes.size;
   }
-}
-
-export interface LoadLog {
-  warn(message: string): void;
-  loaded(volume: Volume): void;
 }
 
 function readOrCreateUuid(dir: string): string {

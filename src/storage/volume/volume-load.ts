@@ -38,7 +38,7 @@ import { decodeSuperBlock, encodeSuperBlock, type SuperBlock, superBlockSize } f
 import { reconcileCompaction } from "./vacuum.js";
 import { Volume, type VolumeLocation, volumeBaseName } from "./volume.js";
 import { checkVolumeIntegrity, lastWriteAppendAtNs } from "./volume-check.js";
-import { emptyVolumeInfo, loadVolumeInfo } from "./volume-info.js";
+import { emptyVolumeInfo, loadVolumeInfo, type VolumeInfo } from "./volume-info.js";
 
 /** Builds a volume's needle map from its index image; the memory map unless told otherwise. */
 export type NeedleMapFactory = (args: {
@@ -127,7 +127,62 @@ export function createVolume(loc: VolumeLocation, options: CreateOptions): Volum
   return volume;
 }
 
+/**
+ * A volume whose files are open, repaired and checked, its needle map not built yet: the first half
+ * of loadVolume, which the start-up loader runs on the main thread while worker threads build the
+ * maps (see store/volume-loader.ts). Pass it to completeVolume, or to closeOpenedVolume.
+ */
+export interface OpenedVolume {
+  loc: VolumeLocation;
+  /** The .idx to build the needle map from. */
+  idxPath: string;
+  /** The volume's files without extension in the index directory, for maps kept on disk (.ldb). */
+  mapBaseName: string;
+  datPath: string;
+  superBlock: SuperBlock;
+  info: VolumeInfo;
+  /** The .vif was missing: completeVolume writes one (when the .dat is writable). */
+  saveInfo: boolean;
+  width: OffsetWidth;
+  datFd: number;
+  idxFd: number;
+  lastAppendAtNs: bigint;
+  noWriteOrDelete: boolean;
+  noWriteCanDelete: boolean;
+}
+
 export function loadVolume(loc: VolumeLocation, options: LoadOptions): Volume {
+  const opened = openVolume(loc, options);
+  let built: { map: NeedleMapper; idxLength: number };
+  try {
+    built = readNeedleMap(opened, options.needleMap);
+  } catch (err) {
+    closeOpenedVolume(opened);
+    throw err;
+  }
+  return completeVolume(opened, built.map, built.idxLength, options);
+}
+
+/** Reads an opened volume's .idx and builds its needle map on this thread. */
+export function readNeedleMap(
+  opened: OpenedVolume,
+  needleMap: NeedleMapFactory = memoryNeedleMap,
+): { map: NeedleMapper; idxLength: number } {
+  const image = readFileSync(opened.idxPath);
+  const map = needleMap({
+    baseName: opened.mapBaseName,
+    image,
+    width: opened.width,
+    version: opened.superBlock.version,
+  });
+  return { map, idxLength: image.length };
+}
+
+/**
+ * Opens a volume's files and runs weed's checks: an interrupted vacuum is settled, a missing .idx
+ * rebuilt from the .dat, the .dat's tail checked against the .idx (and repaired when torn).
+ */
+export function openVolume(loc: VolumeLocation, options: LoadOptions): OpenedVolume {
   const p = paths(loc);
   const warn = options.warn ?? (() => undefined);
   const fileName = (ext: string) =>
@@ -184,13 +239,48 @@ export function loadVolume(loc: VolumeLocation, options: LoadOptions): Volume {
       noWriteOrDelete = true;
       warn(`volume ${loc.id}: data integrity check failed, read-only: ${check.error}`);
     }
-    const image = readFileSync(p.idx);
-    const map = (options.needleMap ?? memoryNeedleMap)({
-      baseName: join(loc.idxDir, volumeBaseName(loc.collection, loc.id)),
-      image,
+    return {
+      loc,
+      idxPath: p.idx,
+      mapBaseName: join(loc.idxDir, volumeBaseName(loc.collection, loc.id)),
+      datPath: p.dat,
+      superBlock,
+      info,
+      saveInfo: !storedInfo && writable,
       width,
-      version,
-    });
+      datFd,
+      idxFd,
+      lastAppendAtNs: check.lastAppendAtNs,
+      noWriteOrDelete,
+      noWriteCanDelete,
+    };
+  } catch (err) {
+    closeSync(datFd);
+    if (idxFd >= 0) closeSync(idxFd);
+    throw err;
+  }
+}
+
+/** Closes what openVolume opened (a volume given up before completeVolume). */
+export function closeOpenedVolume(opened: OpenedVolume): void {
+  closeSync(opened.datFd);
+  closeSync(opened.idxFd);
+}
+
+/**
+ * The second half of loadVolume: the volume from its opened files and the needle map built from
+ * its .idx (`idxLength` bytes when read). On failure the files and the map are closed.
+ */
+export function completeVolume(
+  opened: OpenedVolume,
+  map: NeedleMapper,
+  idxLength: number,
+  options: Pick<LoadOptions, "warn">,
+): Volume {
+  const warn = options.warn ?? (() => undefined);
+  const { loc, datFd, idxFd, superBlock, width } = opened;
+  try {
+    let noWriteOrDelete = opened.noWriteOrDelete;
     const datSize = fileSize(datFd);
     if (map.stats.maxNeedleEnd > datSize) {
       noWriteOrDelete = true;
@@ -200,30 +290,34 @@ export function loadVolume(loc: VolumeLocation, options: LoadOptions): Volume {
     }
     const volume = new Volume(loc, {
       superBlock,
-      info,
+      info: opened.info,
       width,
       map,
       datFd,
       idxFd,
       datSize,
-      idxSize: image.length - (image.length % indexEntrySize(width)),
-      lastAppendAtNs: check.lastAppendAtNs,
+      idxSize: idxLength - (idxLength % indexEntrySize(width)),
+      lastAppendAtNs: opened.lastAppendAtNs,
       lastModifiedSeconds: recoverLastModified(
         datFd,
         idxFd,
-        version,
+        superBlock.version,
         width,
         superBlock,
-        statSync(p.dat).mtimeMs,
+        statSync(opened.datPath).mtimeMs,
       ),
       noWriteOrDelete,
-      noWriteCanDelete,
+      noWriteCanDelete: opened.noWriteCanDelete,
     });
-    if (!storedInfo && writable) volume.saveInfo();
+    if (opened.saveInfo) volume.saveInfo();
     return volume;
   } catch (err) {
-    closeSync(datFd);
-    if (idxFd >= 0) closeSync(idxFd);
+    closeOpenedVolume(opened);
+    try {
+      map.close();
+    } catch {
+      // The load's own error is the one to report.
+    }
     throw err;
   }
 }
