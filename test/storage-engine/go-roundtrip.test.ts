@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { gunzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { credentials } from "@grpc/grpc-js";
 import { VolumeServerClient } from "../../src/pb/volume_server.js";
 import { parseFileId } from "../../src/storage/needle/file-id.js";
@@ -56,6 +56,11 @@ interface Upload {
   headers: Record<string, string>;
   query?: string;
   deleted?: boolean;
+  /** Sent as a multipart file part with this file name and the part's Content-Type. */
+  name?: string;
+  mime?: string;
+  /** Sent gzipped with Content-Encoding: gzip. */
+  gzip?: boolean;
 }
 
 function uploads(volumeId: number): Upload[] {
@@ -66,17 +71,40 @@ function uploads(volumeId: number): Upload[] {
     const headers: Record<string, string> = { "Content-Type": "application/octet-stream" };
     if (i % 5 === 0) headers["Content-Type"] = "text/plain"; // compressible: weed may gzip it
     if (i % 7 === 0) headers["Seaweed-Color"] = `blue-${i}`;
-    list.push({ fid, body, headers, query: i % 9 === 0 ? "ttl=7d" : undefined, deleted: i % 6 === 0 });
+    const upload: Upload = {
+      fid,
+      body,
+      headers,
+      query: i % 9 === 0 ? "ttl=7d" : undefined,
+      deleted: i % 6 === 0,
+    };
+    if (i % 4 === 0) {
+      upload.name = `file-${i}.dat`;
+      upload.mime = i % 8 === 0 ? "image/x-test" : "application/x-test";
+    } else if (i % 11 === 0) {
+      upload.gzip = true;
+    }
+    list.push(upload);
   }
   return list;
 }
 
 async function writeAll(url: string, list: Upload[]): Promise<void> {
   for (const u of list) {
+    let body: Buffer | FormData = u.body;
+    const headers = { ...u.headers };
+    if (u.name) {
+      body = new FormData();
+      body.set("file", new Blob([u.body], { type: u.mime }), u.name);
+      delete headers["Content-Type"]; // fetch sets the multipart boundary
+    } else if (u.gzip) {
+      body = gzipSync(u.body);
+      headers["Content-Encoding"] = "gzip";
+    }
     const r = await fetch(`${url}/${u.fid}${u.query ? `?${u.query}` : ""}`, {
       method: "POST",
-      body: u.body,
-      headers: u.headers,
+      body,
+      headers,
     });
     assert.equal(r.status, 201, `upload ${u.fid}: ${await r.text()}`);
   }
@@ -110,6 +138,11 @@ test("a volume written by weed volume loads here with every needle intact", asyn
       assert.deepEqual(content, u.body, u.fid);
       if (u.headers["Seaweed-Color"])
         assert.deepEqual(JSON.parse(n.pairs.toString()), { Color: u.headers["Seaweed-Color"] });
+      if (u.name) {
+        assert.equal(n.name.toString(), u.name);
+        assert.equal(n.mime.toString(), u.mime);
+      }
+      if (u.gzip) assert.ok(n.flags & FLAG_COMPRESSED, `${u.fid} stored gzipped`);
       if (u.query === "ttl=7d") {
         assert.ok(n.flags & FLAG_HAS_TTL);
         assert.equal(formatTtl(n.ttl), "1w");
@@ -151,6 +184,10 @@ test("a volume written here is served by weed volume, and weed fix rebuilds our 
       assert.equal(r.status, 200, u.fid);
       assert.deepEqual(body, u.body, u.fid);
       if (u.headers["Seaweed-Color"]) assert.equal(r.headers.get("color"), u.headers["Seaweed-Color"]);
+      if (u.name) {
+        assert.equal(r.headers.get("content-type"), u.mime);
+        assert.match(r.headers.get("content-disposition") ?? "", new RegExp(`filename="?${u.name}"?`));
+      }
     }
   } finally {
     await go.proc.stop();
