@@ -6,8 +6,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { credentials } from "@grpc/grpc-js";
-import { VolumeServerClient } from "../../src/pb/volume_server.js";
+import { allocateVolume } from "../support/grpc.js";
 import {
   freePort,
   launcher,
@@ -57,26 +56,7 @@ test(`acknowledged writes survive SIGKILL, ${ROUNDS} rounds`, async () => {
   };
 
   let proc = await start();
-  await new Promise<void>((resolve, reject) => {
-    const client = new VolumeServerClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
-    client.allocateVolume(
-      {
-        volumeId: 21,
-        collection: "",
-        preallocate: 0n,
-        replication: "000",
-        ttl: "",
-        memoryMapMaxSizeMb: 0,
-        diskType: "",
-        version: 3,
-      },
-      (err) => {
-        client.close();
-        if (err) reject(err);
-        else resolve();
-      },
-    );
-  });
+  await allocateVolume(grpcPort, 21);
 
   const acknowledged = new Map<string, string>(); // fid -> sha256 of the body
   const deleted = new Set<string>();

@@ -7,12 +7,11 @@ import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { credentials } from "@grpc/grpc-js";
-import { VolumeServerClient } from "../../src/pb/volume_server.js";
 import { parseFileId } from "../../src/storage/needle/file-id.js";
 import { FLAG_COMPRESSED, FLAG_HAS_TTL } from "../../src/storage/needle/needle.js";
 import { formatTtl } from "../../src/storage/needle/ttl.js";
 import { loadVolume } from "../../src/storage/volume/volume-load.js";
+import { allocateVolume } from "../support/grpc.js";
 import { type Master, scratchDir, startMaster, startVolume, weedBinary } from "../support/processes.js";
 
 let scratch: ReturnType<typeof scratchDir>;
@@ -26,29 +25,6 @@ after(async () => {
   await master?.proc.stop();
   scratch?.cleanup();
 });
-
-function allocate(grpcPort: number, volumeId: number): Promise<void> {
-  const client = new VolumeServerClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
-  return new Promise((resolve, reject) =>
-    client.allocateVolume(
-      {
-        volumeId,
-        collection: "",
-        preallocate: 0n,
-        replication: "000",
-        ttl: "",
-        memoryMapMaxSizeMb: 0,
-        diskType: "",
-        version: 3,
-      },
-      (err) => {
-        client.close();
-        if (err) reject(err);
-        else resolve();
-      },
-    ),
-  );
-}
 
 interface Upload {
   fid: string;
@@ -118,7 +94,7 @@ test("a volume written by weed volume loads here with every needle intact", asyn
   const data = join(scratch.dir, "go-written");
   mkdirSync(data);
   const go = await startVolume("go", scratch.dir, data, master);
-  await allocate(go.grpcPort, 11);
+  await allocateVolume(go.grpcPort, 11);
   const list = uploads(11);
   await writeAll(go.url, list);
   assert.equal(await go.proc.stop(), 0);
@@ -157,7 +133,7 @@ test("a volume written here is served by weed volume, and weed fix rebuilds our 
   const data = join(scratch.dir, "ours-written");
   mkdirSync(data);
   const ours = await startVolume("ours", scratch.dir, data, master);
-  await allocate(ours.grpcPort, 12);
+  await allocateVolume(ours.grpcPort, 12);
   const list = uploads(12);
   await writeAll(ours.url, list);
   assert.equal(await ours.proc.stop(), 0);
