@@ -5,7 +5,6 @@
 // both. A second volume with damaged needles checks that damaged data is never served as good.
 import assert from "node:assert/strict";
 import { closeSync, cpSync, mkdirSync, openSync, writeSync } from "node:fs";
-import { request } from "node:http";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { gzipSync } from "node:zlib";
@@ -22,6 +21,7 @@ import {
 import { EMPTY_TTL } from "../../src/storage/needle/ttl.js";
 import { parseReplicaPlacement } from "../../src/storage/volume/replica-placement.js";
 import { createVolume } from "../../src/storage/volume/volume-load.js";
+import { type Answer, fetchRaw, sameAnswer } from "../support/compare.js";
 import { type Master, scratchDir, startMaster, startVolume, type VolumeProc } from "../support/processes.js";
 
 const VID = 5;
@@ -198,75 +198,8 @@ after(async () => {
   scratch?.cleanup();
 });
 
-interface Answer {
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer;
-  /** The connection broke before the response was complete. */
-  aborted: boolean;
-}
-
-/** Headers that differ between any two servers or responses. */
-const VOLATILE = new Set(["date", "server", "x-amz-request-id", "connection", "keep-alive"]);
-
-function fetchRaw(
-  base: string,
-  path: string,
-  method: string,
-  headers: Record<string, string>,
-): Promise<Answer> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let answer: Answer | undefined;
-    const done = (aborted: boolean) => {
-      if (!answer) answer = { status: 0, headers: {}, body: Buffer.alloc(0), aborted };
-      answer.aborted ||= aborted;
-      answer.body = Buffer.concat(chunks);
-      resolve(answer);
-    };
-    const req = request(`${base}${path}`, { method, headers, agent: false }, (res) => {
-      const h: Record<string, string> = {};
-      for (let i = 0; i < res.rawHeaders.length; i += 2) {
-        const name = res.rawHeaders[i]!.toLowerCase();
-        if (!VOLATILE.has(name))
-          h[name] = h[name] === undefined ? res.rawHeaders[i + 1]! : `${h[name]}, ${res.rawHeaders[i + 1]}`;
-      }
-      answer = { status: res.statusCode ?? 0, headers: h, body: Buffer.alloc(0), aborted: false };
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => done(!res.complete));
-      res.on("error", () => done(true));
-      res.on("aborted", () => done(true));
-    });
-    req.on("error", () => done(true));
-    req.end();
-  });
-}
-
-/** The multipart boundary is random: both answers are compared with it replaced. */
-function normalized(a: Answer): Answer {
-  const m = /boundary=([0-9a-f]+)/.exec(a.headers["content-type"] ?? "");
-  if (!m) return a;
-  const b = m[1]!;
-  return {
-    ...a,
-    headers: { ...a.headers, "content-type": a.headers["content-type"]!.replace(b, "BOUNDARY") },
-    body: Buffer.from(a.body.toString("latin1").replaceAll(b, "BOUNDARY"), "latin1"),
-  };
-}
-
 async function same(path: string, method = "GET", headers: Record<string, string> = {}): Promise<Answer> {
-  const [g, o] = await Promise.all([
-    fetchRaw(go.url, path, method, headers),
-    fetchRaw(ours.url, path, method, headers),
-  ]);
-  const want = normalized(g);
-  const got = normalized(o);
-  const what = `${method} ${path} ${JSON.stringify(headers)}`;
-  assert.equal(got.status, want.status, `${what}: status`);
-  assert.deepEqual(got.headers, want.headers, `${what}: headers`);
-  assert.equal(got.aborted, want.aborted, `${what}: aborted`);
-  assert.ok(got.body.equals(want.body), `${what}: body (${got.body.length} bytes, weed ${want.body.length})`);
-  return o;
+  return (await sameAnswer(go.url, ours.url, path, { method, headers })).ours;
 }
 
 const fid = (key: number, cookie = COOKIE) => formatFileId(VID, 0, key, cookie);
