@@ -31,13 +31,17 @@ export function parseFidPath(path: string): FidPath {
       ? { volumeId, fid: rest.slice(0, dot), filename: "", ext: rest.slice(dot), volumeIdOnly: false }
       : { volumeId, fid: rest, filename: "", ext: "", volumeIdOnly: false };
   }
-  const last = path.slice(path.lastIndexOf("/") + 1);
+  // weed finds the comma and the dot in the text from the last slash on, slash included, then uses
+  // those positions as if counted from the start of the path: the same as counting in the last
+  // element when the path has one slash, which is every fid URL of this shape.
+  const sep = path.lastIndexOf("/");
+  const last = path.slice(sep);
   const comma = last.lastIndexOf(",");
-  if (comma <= 0) return { volumeId: last, fid: "", filename: "", ext: "", volumeIdOnly: true };
-  const volumeId = last.slice(0, comma);
-  const tail = last.slice(comma + 1);
+  if (comma <= 0)
+    return { volumeId: path.slice(sep + 1), fid: "", filename: "", ext: "", volumeIdOnly: true };
   const dot = last.lastIndexOf(".");
-  return dot > comma
-    ? { volumeId, fid: last.slice(comma + 1, dot), filename: "", ext: last.slice(dot), volumeIdOnly: false }
-    : { volumeId, fid: tail, filename: "", ext: "", volumeIdOnly: false };
+  const volumeId = path.slice(sep + 1, comma);
+  return dot > 0
+    ? { volumeId, fid: path.slice(comma + 1, dot), filename: "", ext: path.slice(dot), volumeIdOnly: false }
+    : { volumeId, fid: path.slice(comma + 1), filename: "", ext: "", volumeIdOnly: false };
 }

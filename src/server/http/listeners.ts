@@ -4,6 +4,7 @@
 import { createServer, type IncomingMessage, type Server, ServerResponse } from "node:http";
 import { isIP, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import { answerClientErrors, refuseUnsupportedVersion } from "./client-errors.js";
 import type { Handler } from "./router.js";
 
 export interface HttpListener {
@@ -29,7 +30,9 @@ function listenOne(
   idleTimeoutSeconds: number,
 ): Promise<Server> {
   // Go accepts up to 1 MiB of request headers (http.DefaultMaxHeaderBytes); Node only 16 KiB.
-  const server = createServer({ keepAlive: true, noDelay: true, maxHeaderSize: 1 << 20 }, handler);
+  const server = createServer({ keepAlive: true, noDelay: true, maxHeaderSize: 1 << 20 }, (req, res) => {
+    if (!refuseUnsupportedVersion(req, res)) handler(req, res);
+  });
   // Node hands CONNECT to a separate event; weed's router answers it like any other method.
   server.on("connect", (req: IncomingMessage, socket: Duplex) => {
     const res = new ServerResponse(req);
@@ -37,6 +40,7 @@ function listenOne(
     res.on("finish", () => socket.end());
     handler(req, res);
   });
+  answerClientErrors(server);
   // Uploads may legitimately take long; only idleness ends a connection.
   server.requestTimeout = 0;
   server.headersTimeout = Math.max(60_000, idleTimeoutSeconds * 1000);

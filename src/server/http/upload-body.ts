@@ -3,6 +3,7 @@
 // bytes once, at the end.
 
 import type { IncomingMessage } from "node:http";
+import { BODY_CUT_SHORT, bodiesCutShort } from "./client-errors.js";
 
 /** The body of a request, one chunk at a time, paused between pulls. */
 export class RequestBody {
@@ -36,6 +37,8 @@ export class RequestBody {
     req.on("end", this.onEnd);
     req.on("error", this.onError);
     req.on("close", this.onClose);
+    req.on(BODY_CUT_SHORT, this.onClose);
+    if (bodiesCutShort.has(req)) this.onClose();
     req.pause();
   }
 
@@ -69,6 +72,7 @@ export class RequestBody {
     this.req.off("end", this.onEnd);
     this.req.off("error", this.onError);
     this.req.off("close", this.onClose);
+    this.req.off(BODY_CUT_SHORT, this.onClose);
     this.signal();
     this.req.resume();
   }
