@@ -7,6 +7,9 @@ import type { PeerClients } from "./clients.js";
 
 const CACHE_MS = 10_000;
 
+/** The master answered, and knows no server holding the volume. */
+export class VolumeNotLocated extends Error {}
+
 export class VolumeLookup {
   private readonly cache = new Map<number, { locations: Location[]; expires: number }>();
 
@@ -19,7 +22,10 @@ export class VolumeLookup {
     this.cache.delete(volumeId);
   }
 
-  /** The servers holding a volume; throws when the master cannot be asked or does not know it. */
+  /**
+   * The servers holding a volume; throws when the master cannot be asked, or VolumeNotLocated when
+   * it answers that it does not know the volume.
+   */
   async locations(volumeId: number): Promise<Location[]> {
     const cached = this.cache.get(volumeId);
     if (cached && cached.expires > Date.now()) return cached.locations;
@@ -36,7 +42,7 @@ export class VolumeLookup {
         );
     });
     const found = response.find((r) => r.volumeOrFileId === String(volumeId));
-    if (!found || found.error) throw new Error(found?.error || `volume ${volumeId} not found`);
+    if (!found || found.error) throw new VolumeNotLocated(found?.error || `volume ${volumeId} not found`);
     if (found.locations.length > 0)
       this.cache.set(volumeId, { locations: found.locations, expires: Date.now() + CACHE_MS });
     return found.locations;

@@ -173,6 +173,8 @@ test("huge or invalid request headers are refused as weed refuses them", async (
     await sameRaw(get("Content-Length: 1\r\nContent-Length: 2\r\n"), "two Content-Lengths");
     await sameRaw(`GET /${FID} HTTP/9.9\r\nHost: x\r\n\r\n`, "an unknown HTTP version");
     await sameRaw("\x00\x01\x02garbage\r\n\r\n", "not HTTP at all");
+    const connectStatuses = await sameRaw(`CONNECT /${FID} HTTP/1.1\r\nHost: x\r\n\r\n`, "CONNECT");
+    assert.deepEqual(connectStatuses, [400], "weed refuses CONNECT with 400");
   });
 });
 

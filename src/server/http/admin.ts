@@ -11,9 +11,10 @@ export function handleHealthz(ctx: ServerContext, _req: IncomingMessage, res: Se
 }
 
 export function handleStatus(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): void {
+  // weed marshals a Go map here: its keys come out sorted.
   writeJson(req, res, 200, {
-    Version: ctx.version,
     DiskStatuses: diskStatuses(ctx.options.folders).map(diskStatusJson),
+    Version: ctx.version,
     Volumes: volumeInfos(ctx),
   });
 }

@@ -42,7 +42,9 @@ export function answerClientErrors(server: Server): void {
   // Node ends such a connection at once, losing the response of a request still being handled.
   (server as Server & { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
-    if (err.code === "ECONNRESET" || !socket.writable) {
+    // Bytes after a response that closed the connection (a body the handler did not read): Go has
+    // closed by then and says nothing more.
+    if (err.code === "ECONNRESET" || err.code === "HPE_CLOSED_CONNECTION" || !socket.writable) {
       socket.destroy();
       return;
     }

@@ -3,6 +3,7 @@
 // answers 301 to that holder. Reads over the download limit go to a replica the same way.
 
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
+import { VolumeNotLocated } from "../../cluster/volume-lookup.js";
 import type { ServerContext } from "../context.js";
 import type { FidPath } from "./fid-path.js";
 import { endEmpty } from "./respond.js";
@@ -47,8 +48,9 @@ export async function serveRemoteVolume(
   let locations: { url: string }[];
   try {
     locations = await ctx.lookup.locations(volumeId);
-  } catch {
-    endEmpty(res, mode === "proxy" ? 500 : 404);
+  } catch (err) {
+    // weed: a master that cannot be asked is a 500 when proxying; an unknown volume is a 404.
+    endEmpty(res, mode === "proxy" && !(err instanceof VolumeNotLocated) ? 500 : 404);
     return;
   }
   const self = `${ctx.options.ip}:${ctx.options.port}`;

@@ -5,7 +5,6 @@ import { readdirSync, readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { endEmpty } from "./respond.js";
 
 const ASSETS_DIR = fileURLToPath(new URL("../../../../assets/", import.meta.url));
 const TYPES: Record<string, string> = {
@@ -26,7 +25,14 @@ export function serveStatic(path: string, req: IncomingMessage, res: ServerRespo
   if (name === undefined) return false;
   const body = assets.get(name);
   if (!body || (req.method !== "GET" && req.method !== "HEAD")) {
-    endEmpty(res, 404);
+    // Go's file server: a plain-text "404 page not found".
+    const text = "404 page not found\n";
+    res.writeHead(404, {
+      "Content-Type": "text/plain; charset=utf-8",
+      "X-Content-Type-Options": "nosniff",
+      "Content-Length": Buffer.byteLength(text),
+    });
+    res.end(req.method === "HEAD" ? undefined : text);
     return true;
   }
   res.writeHead(200, {
