@@ -88,6 +88,7 @@ after(async () => {
 test("admin endpoints answer as weed's: status codes, types, and /status's fields", async () => {
   for (const path of [
     "/healthz",
+    "/readyz",
     "/stats/counter",
     "/stats/memory",
     "/stats/disk",
