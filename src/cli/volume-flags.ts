@@ -121,6 +121,7 @@ export function volumeFlagSet(): FlagSet {
  * as accepted but not yet implemented, so nothing is ignored silently.
  */
 export const HONOURED_FLAGS: ReadonlySet<string> = new Set([
+  "images.fix.orientation",
   "port",
   "port.grpc",
   "port.public",

@@ -41,6 +41,7 @@ async function startCluster(kind: "go" | "ours"): Promise<Cluster> {
   const publicPort = await freePort();
   const a = await startVolume(kind, dir, join(dir, "a"), master, [
     "-readMode=proxy",
+    "-images.fix.orientation",
     `-port.public=${publicPort}`,
   ]);
   const b = await startVolume(kind, dir, join(dir, "b"), master, ["-readMode=redirect"]);
@@ -215,4 +216,22 @@ test("deletes, readDeleted and TTL expiry answer as weed's", async () => {
   await sameAnswer(go.a.url, ours.a.url, "/5,0600000006", { only: "status" });
   await sameAnswer(go.a.url, ours.a.url, "/5,0600000006?readDeleted=true");
   await sameAnswer(go.a.url, ours.a.url, "/5,0600000006", { method: "DELETE" });
+});
+
+test("with images.fix.orientation, a rotated JPEG is stored upright, as by weed", async () => {
+  const rotated = await sharp({ create: { width: 40, height: 20, channels: 3, background: "#22aa44" } })
+    .jpeg()
+    .withMetadata({ orientation: 6 })
+    .toBuffer();
+  const stored: string[] = [];
+  for (const c of [go, ours]) {
+    const form = new FormData();
+    form.set("file", new Blob([rotated], { type: "image/jpeg" }), "turned.jpg");
+    assert.equal((await fetch(`${c.a.url}/5,0800000008`, { method: "POST", body: form })).status, 201);
+    const body = Buffer.from(await (await fetch(`${c.a.url}/5,0800000008`)).arrayBuffer());
+    const m = await sharp(body).metadata();
+    stored.push(`${m.format} ${m.width}x${m.height} orientation ${m.orientation ?? "none"}`);
+  }
+  assert.equal(stored[1], stored[0]);
+  assert.equal(stored[1], "jpeg 20x40 orientation none");
 });

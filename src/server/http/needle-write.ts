@@ -3,6 +3,7 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type ReplicaTarget, remoteReplicas, replicateWrite } from "../../cluster/replicate.js";
+import { fixJpgOrientation, isJpegUpload } from "../../images/orientation.js";
 import { tokenFromRequest, verifyFileIdToken } from "../../security/jwt.js";
 import { crcEtag, needleCrc } from "../../storage/needle/crc.js";
 import { parseNeedlePath, parseVolumeId } from "../../storage/needle/file-id.js";
@@ -58,6 +59,9 @@ export async function handleWrite(
     else writeJsonError(req, res, 400, (err as Error).message);
     return;
   }
+
+  if (ctx.options.fixJpgOrientation && !upload.isGzipped && isJpegUpload(upload.mimeType, upload.fileName))
+    upload.data = await fixJpgOrientation(upload.data);
 
   const n = newNeedle({ data: upload.data });
   if (Buffer.byteLength(upload.fileName) < 256) {
