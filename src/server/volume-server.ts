@@ -18,6 +18,7 @@ import { toHttpAddress } from "../cluster/server-address.js";
 import { VolumeLookup } from "../cluster/volume-lookup.js";
 import { configInt, configString, type SecurityConfig } from "../security/config.js";
 import { Guard } from "../security/guard.js";
+import { loadStorageBackends } from "../storage/backend/backends.js";
 import { leveldbNeedleMap } from "../storage/index/leveldb-map.js";
 import { Store } from "../storage/store/store.js";
 import type { OffsetWidth } from "../storage/types.js";
@@ -173,6 +174,7 @@ export async function startVolumeServer(
     onResponse: (response) => {
       if (response.volumeSizeLimit !== 0n) store.volumeSizeLimit = Number(response.volumeSizeLimit);
       store.preallocate = response.preallocate;
+      loadStorageBackends(response.storageBackends);
     },
     onRegistered: (master) => {
       ctx.state.registered = true;

@@ -9,9 +9,11 @@ import { adminService } from "./admin.js";
 import { copyService } from "./copy.js";
 import { needleDataService } from "./needle-data.js";
 import { queryService } from "./query.js";
+import { remoteFetchService } from "./remote-fetch.js";
 import { scrubService } from "./scrub.js";
 import { syncService } from "./sync.js";
 import { tailService } from "./tail.js";
+import { tierService } from "./tier.js";
 import { completeService } from "./unimplemented.js";
 import { vacuumService } from "./vacuum.js";
 import { volumeAdminService } from "./volume-admin.js";
@@ -55,6 +57,8 @@ export async function startGrpcServer(ctx: ServerContext): Promise<GrpcListener>
     ...tailService(ctx),
     ...scrubService(ctx),
     ...queryService(ctx),
+    ...remoteFetchService(ctx),
+    ...tierService(ctx),
   });
   server.addService(VolumeServerService, implementation);
 

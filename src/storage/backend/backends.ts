@@ -1,0 +1,42 @@
+// The tier backends this server knows, learnt from the master's heartbeat answers
+// (storage_backends) as weed's backend.LoadFromPbStorageBackends: each is registered as
+// "type.id", and the "default" one also as plain "type". A name seen once keeps its backend.
+
+import type { StorageBackend } from "../../pb/master.js";
+import { S3Backend } from "./s3-backend.js";
+
+const backends = new Map<string, S3Backend>();
+
+export function loadStorageBackends(list: StorageBackend[]): void {
+  for (const b of list) {
+    // Only S3 tiers are built here; weed logs and skips the types it lacks too.
+    if (b.type !== "s3") continue;
+    const name = `${b.type}.${b.id}`;
+    if (backends.has(name)) continue;
+    const backend = new S3Backend(b.id, b.properties);
+    backends.set(name, backend);
+    if (b.id === "default") backends.set(b.type, backend);
+  }
+}
+
+export function findStorageBackend(name: string): S3Backend | undefined {
+  return backends.get(name);
+}
+
+/** The registered names, as weed lists them in its "not found, supported: [...]" errors. */
+export function storageBackendNames(): string[] {
+  return [...backends.keys()];
+}
+
+/** "s3" → s3/default, "s3.cold" → s3/cold (weed's BackendNameToTypeId); other shapes → "", "". */
+export function backendNameToTypeId(name: string): { type: string; id: string } {
+  const parts = name.split(".");
+  if (parts.length === 1) return { type: name, id: "default" };
+  if (parts.length !== 2) return { type: "", id: "" };
+  return { type: parts[0]!, id: parts[1]! };
+}
+
+/** The "type.id" name of a remote file's backend (weed's RemoteStorageNameKey). */
+export function backendName(type: string, id: string): string {
+  return `${type}.${id}`;
+}
