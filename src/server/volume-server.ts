@@ -14,6 +14,7 @@ import {
   stateHeartbeat,
   volumeShortInformation,
 } from "../cluster/heartbeat-message.js";
+import { learnStorageBackends } from "../cluster/master-configuration.js";
 import { toHttpAddress } from "../cluster/server-address.js";
 import { VolumeLookup } from "../cluster/volume-lookup.js";
 import { configInt, configString, type SecurityConfig } from "../security/config.js";
@@ -180,6 +181,7 @@ export async function startVolumeServer(
       ctx.state.registered = true;
       ctx.state.currentMaster = master;
       if (options.offsetWidth === 0) void followMasterOffsetWidth(ctx, master);
+      void learnStorageBackends(ctx.peers, master);
     },
     onDisconnected: (master) => {
       if (ctx.state.currentMaster === master) ctx.state.currentMaster = "";
