@@ -6,12 +6,6 @@ import { status } from "@grpc/grpc-js";
 import { replicateWrite } from "../../cluster/replicate.js";
 import type { FetchAndWriteNeedleResponse, VolumeServerServer } from "../../pb/volume_server.js";
 import { validateRemoteEndpoint, validateReplicaTarget } from "../../security/endpoints.js";
-import {
-  formatLocation,
-  RemoteObjectNotFound,
-  remoteEndpoint,
-  remoteStorageReader,
-} from "../../storage/backend/remote-storage.js";
 import { crcEtag, needleCrc } from "../../storage/needle/crc.js";
 import { formatFileId } from "../../storage/needle/file-id.js";
 import { newNeedle } from "../../storage/needle/needle.js";
@@ -32,6 +26,10 @@ export function remoteFetchService(ctx: ServerContext): Pick<VolumeServerServer,
       const v = ctx.store.findVolume(r.volumeId);
       if (!v) throw new Error(`not found volume id ${r.volumeId}`);
 
+      // Loaded on first use: the S3 SDK stays out of servers that never fetch.
+      const { formatLocation, RemoteObjectNotFound, remoteEndpoint, remoteStorageReader } = await import(
+        "../../storage/backend/remote-storage.js"
+      );
       const conf = r.remoteConf ?? { type: "", name: "" };
       const trusted = ctx.options.allowUntrustedRemoteEndpoints;
       const endpoint = remoteEndpoint(conf as Parameters<typeof remoteEndpoint>[0]);

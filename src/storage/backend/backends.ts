@@ -1,11 +1,13 @@
 // The tier backends this server knows, learnt from the master's heartbeat answers
 // (storage_backends) as weed's backend.LoadFromPbStorageBackends: each is registered as
 // "type.id", and the "default" one also as plain "type". A name seen once keeps its backend.
+// The S3 SDK is loaded on first use only: a server that never tiers does not pay for it.
 
 import type { StorageBackend } from "../../pb/master.js";
-import { S3Backend } from "./s3-backend.js";
+import type { S3Backend } from "./s3-backend.js";
 
-const backends = new Map<string, S3Backend>();
+const backends = new Map<string, StorageBackend>();
+const built = new Map<StorageBackend, S3Backend>();
 
 export function loadStorageBackends(list: StorageBackend[]): void {
   for (const b of list) {
@@ -13,14 +15,21 @@ export function loadStorageBackends(list: StorageBackend[]): void {
     if (b.type !== "s3") continue;
     const name = `${b.type}.${b.id}`;
     if (backends.has(name)) continue;
-    const backend = new S3Backend(b.id, b.properties);
-    backends.set(name, backend);
-    if (b.id === "default") backends.set(b.type, backend);
+    backends.set(name, b);
+    if (b.id === "default") backends.set(b.type, b);
   }
 }
 
-export function findStorageBackend(name: string): S3Backend | undefined {
-  return backends.get(name);
+export async function findStorageBackend(name: string): Promise<S3Backend | undefined> {
+  const b = backends.get(name);
+  if (!b) return undefined;
+  let backend = built.get(b);
+  if (!backend) {
+    const { S3Backend } = await import("./s3-backend.js");
+    backend = new S3Backend(b.id, b.properties);
+    built.set(b, backend);
+  }
+  return backend;
 }
 
 /** The registered names, as weed lists them in its "not found, supported: [...]" errors. */

@@ -27,7 +27,7 @@ export async function moveDatToRemote(
   if (v.remoteDat) return; // already tiered: weed answers success without doing anything
   const datPath = v.fileName(".dat");
   const modifiedTime = Math.floor(statSync(datPath).mtimeMs / 1000);
-  const backend = findStorageBackend(destination);
+  const backend = await findStorageBackend(destination);
   if (!backend) {
     throw new Error(`destination ${destination} not found, supported: ${goList(storageBackendNames())}`);
   }
@@ -80,7 +80,7 @@ export async function moveDatFromRemote(
     throw new Error(`volume ${v.id} is already on local disk`);
   }
   const name = backendName(remote.backendType, remote.backendId);
-  const backend = findStorageBackend(name);
+  const backend = await findStorageBackend(name);
   if (!backend)
     throw new Error(`remote storage ${name} not found from supported: ${goList(storageBackendNames())}`);
   const datPath = v.fileName(".dat");

@@ -200,7 +200,8 @@ export function openVolume(loc: VolumeLocation, options: LoadOptions): OpenedVol
       throw new Error(`${p.vif}: bytes offset ${info.bytesOffset} is neither 4 nor 5`);
     width = info.bytesOffset;
   }
-  let noWriteOrDelete = info.readOnly && !info.readOnlyCanDelete;
+  // A .vif naming a remote .dat means the volume is tiered: a local copy must not drift from it.
+  let noWriteOrDelete = (info.readOnly && !info.readOnlyCanDelete) || info.files.length > 0;
   const noWriteCanDelete = info.readOnly && info.readOnlyCanDelete;
 
   if (!existsSync(p.dat)) throw new Error(`volume data file ${p.dat} does not exist`);
