@@ -257,7 +257,7 @@ test("FetchAndWriteNeedle stores a range of a remote object as a needle", async 
   const refused = await unaryCall(g.fetchAndWriteNeedle.bind(g), {
     ...request,
     volumeId: TIERED_VOLUME,
-  } as any).catch((e: ServiceError) => e);
+  }).catch((e: ServiceError) => e);
   assert.equal(
     (refused as ServiceError).details,
     `reject remote endpoint: remote endpoint "${s3.url}" resolves to loopback address 127.0.0.1`,
