@@ -4,12 +4,14 @@
 // refuses a loopback endpoint with weed's error.
 
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { credentials, type ServiceError } from "@grpc/grpc-js";
 import { FetchAndWriteNeedleRequest, VolumeServerClient } from "../../src/pb/volume_server.js";
+import { S3Backend, uploadPartSize } from "../../src/storage/backend/s3-backend.js";
 import { type Master, scratchDir, startMaster, startVolume, type VolumeProc } from "../support/processes.js";
 import { S3_KEY, S3_SECRET, type S3Endpoint, startS3 } from "./s3-endpoint.js";
 
@@ -262,4 +264,32 @@ test("FetchAndWriteNeedle stores a range of a remote object as a needle", async 
     (refused as ServiceError).details,
     `reject remote endpoint: remote endpoint "${s3.url}" resolves to loopback address 127.0.0.1`,
   );
+});
+
+test("a .dat larger than one part goes up in parts and comes down identical, with progress", async () => {
+  const size = uploadPartSize(0) + 5 * 1024 * 1024 + 3;
+  const source = join(scratch.dir, "big.dat");
+  const content = randomBytes(size);
+  writeFileSync(source, content);
+  const backend = new S3Backend("default", {
+    aws_access_key_id: S3_KEY,
+    aws_secret_access_key: S3_SECRET,
+    region: "us-east-1",
+    bucket: TIER_BUCKET,
+    endpoint: s3.url,
+  });
+  const up: number[] = [];
+  const { key, size: sent } = await backend.copyFile(source, (done) => void up.push(done), 2);
+  assert.equal(sent, size);
+  assert.deepEqual(up.sort((a, b) => a - b).at(-1), size);
+  assert.equal(up.length, 2, "two parts");
+  const target = join(scratch.dir, "big-back.dat");
+  const down: number[] = [];
+  assert.equal(await backend.downloadFile(target, key, (done) => void down.push(done), 3), size);
+  assert.ok(readFileSync(target).equals(content));
+  assert.equal(Math.max(...down), size);
+  assert.ok((await backend.readAt(key, size - 10, 10)).equals(content.subarray(size - 10)));
+  await backend.deleteFile(key);
+  const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: TIER_BUCKET }));
+  assert.equal(listed.Contents?.length ?? 0, 0);
 });
