@@ -104,7 +104,8 @@ function sampleNeedles(): Map<string, Buffer> {
 async function readAll(needles: Map<string, Buffer>, server: VolumeProc): Promise<void> {
   for (const [fid, data] of needles) {
     const r = await fetch(`${server.url}/${fid}`);
-    assert.equal(r.status, 200, `GET ${fid}`);
+    if (r.status !== 200)
+      assert.fail(`GET ${fid}: ${r.status} ${await r.text()}\n${server.proc.log().slice(-1500)}`);
     assert.ok(Buffer.from(await r.arrayBuffer()).equals(data), `content of ${fid}`);
   }
   const [fid, data] = [...needles].at(-1)!;
@@ -160,9 +161,24 @@ test("a volume tiered to S3 is served from there and comes back byte for byte", 
   );
 
   await readAll(needles, guarded);
+
+  // Restarted, the server loads the tiered volume from its .vif and serves it from S3 again.
+  guardedClient.close();
+  await guarded.proc.stop();
+  guarded = await startVolume("ours", scratch.dir, join(scratch.dir, "guarded"), master);
+  guardedClient = new VolumeServerClient(`127.0.0.1:${guarded.grpcPort}`, credentials.createInsecure());
+  const c2 = guardedClient;
+  await readAll(needles, guarded);
+  const refusedWrite = await fetch(`${guarded.url}/${TIERED_VOLUME},fe0000abcd`, {
+    method: "POST",
+    body: "x",
+    headers: { "Content-Type": "text/plain" },
+  });
+  assert.notEqual(refusedWrite.status, 201, "a tiered volume is read-only");
+
   // A second move to the same backend is a no-op, as weed's.
   await streamCall(
-    c.volumeTierMoveDatToRemote({
+    c2.volumeTierMoveDatToRemote({
       volumeId: TIERED_VOLUME,
       collection: COLLECTION,
       destinationBackendName: "s3.default",
@@ -172,7 +188,7 @@ test("a volume tiered to S3 is served from there and comes back byte for byte", 
   );
 
   await streamCall(
-    c.volumeTierMoveDatFromRemote({
+    c2.volumeTierMoveDatFromRemote({
       volumeId: TIERED_VOLUME,
       collection: COLLECTION,
       keepRemoteDatFile: false,
@@ -195,7 +211,7 @@ test("a volume tiered to S3 is served from there and comes back byte for byte", 
   assert.equal(w.status, 201);
   await assert.rejects(
     streamCall(
-      c.volumeTierMoveDatFromRemote({
+      c2.volumeTierMoveDatFromRemote({
         volumeId: TIERED_VOLUME,
         collection: COLLECTION,
         keepRemoteDatFile: false,

@@ -20,6 +20,11 @@ export function loadStorageBackends(list: StorageBackend[]): void {
   }
 }
 
+/** A backend's settings as the master sent them, without building its client. */
+export function storageBackendSettings(name: string): StorageBackend | undefined {
+  return backends.get(name);
+}
+
 export async function findStorageBackend(name: string): Promise<S3Backend | undefined> {
   const b = backends.get(name);
   if (!b) return undefined;

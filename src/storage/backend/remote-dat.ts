@@ -25,9 +25,17 @@ function readerThread(): Worker {
   return worker;
 }
 
+/** What identifies a backend to the reading thread: its id and the master's settings. */
+export interface BackendSettings {
+  id: string;
+  properties: Record<string, string>;
+}
+
 export class RemoteDat {
+  private backend: S3Backend | undefined;
+
   constructor(
-    private readonly backend: S3Backend,
+    private readonly settings: BackendSettings,
     readonly key: string,
     /** The remote object's size: the .dat size the volume keeps reporting. */
     readonly size: number,
@@ -38,8 +46,8 @@ export class RemoteDat {
     const out = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
     if (length === 0) return out;
     const request: RemoteReadRequest = {
-      backendId: this.backend.id,
-      properties: this.backend.properties,
+      backendId: this.settings.id,
+      properties: this.settings.properties,
       key: this.key,
       offset: position,
       length,
@@ -51,7 +59,7 @@ export class RemoteDat {
     readerThread().postMessage(request);
     if (Atomics.wait(control, 0, 0, READ_TIMEOUT_MS) === "timed-out") {
       throw new Error(
-        `bucket ${this.backend.bucket} read ${this.key}: no data for ${READ_TIMEOUT_MS / 1000}s`,
+        `bucket ${this.settings.properties["bucket"] ?? ""} read ${this.key}: no data for ${READ_TIMEOUT_MS / 1000}s`,
       );
     }
     if (Atomics.load(control, 0) === 2) {
@@ -63,6 +71,10 @@ export class RemoteDat {
 
   /** Fills `into` with `length` bytes at `position` without blocking; resolves with the count. */
   async readAsync(position: number, into: Buffer, length: number): Promise<number> {
+    if (!this.backend) {
+      const { S3Backend } = await import("./s3-backend.js");
+      this.backend = new S3Backend(this.settings.id, this.settings.properties);
+    }
     const bytes = await this.backend.readAt(this.key, position, length);
     bytes.copy(into, 0);
     return bytes.length;
