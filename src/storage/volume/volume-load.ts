@@ -208,6 +208,12 @@ export function openVolume(loc: VolumeLocation, options: LoadOptions): OpenedVol
   let noWriteOrDelete = (info.readOnly && !info.readOnlyCanDelete) || info.files.length > 0;
   const noWriteCanDelete = info.readOnly && info.readOnlyCanDelete;
 
+  const where = {
+    loc,
+    idxPath: p.idx,
+    mapBaseName: join(loc.idxDir, volumeBaseName(loc.collection, loc.id)),
+    datPath: p.dat,
+  };
   const remoteFile = info.files[0];
   if (remoteFile && !existsSync(p.dat)) {
     // Tiered: the super block comes from the remote object; the .idx stays local.
@@ -218,10 +224,7 @@ export function openVolume(loc: VolumeLocation, options: LoadOptions): OpenedVol
     if (!existsSync(p.idx)) throw new Error(`volume ${loc.id} is tiered but ${p.idx} does not exist`);
     const idxFd = openSync(p.idx, canWrite(p.idx) ? "r+" : "r");
     return {
-      loc,
-      idxPath: p.idx,
-      mapBaseName: join(loc.idxDir, volumeBaseName(loc.collection, loc.id)),
-      datPath: p.dat,
+      ...where,
       superBlock,
       info,
       saveInfo: false,
@@ -271,10 +274,7 @@ export function openVolume(loc: VolumeLocation, options: LoadOptions): OpenedVol
       warn(`volume ${loc.id}: data integrity check failed, read-only: ${check.error}`);
     }
     return {
-      loc,
-      idxPath: p.idx,
-      mapBaseName: join(loc.idxDir, volumeBaseName(loc.collection, loc.id)),
-      datPath: p.dat,
+      ...where,
       superBlock,
       info,
       saveInfo: !storedInfo && writable,
