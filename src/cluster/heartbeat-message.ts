@@ -4,6 +4,7 @@
 import type { VolumeServerOptions } from "../cli/options.js";
 import { Heartbeat, VolumeInformationMessage, VolumeShortInformationMessage } from "../pb/master.js";
 import type { VolumeServerState } from "../pb/volume_server.js";
+import { backendName } from "../storage/backend/backends.js";
 import { ttlToUint32 } from "../storage/needle/ttl.js";
 import type { Store, VolumeEvent } from "../storage/store/store.js";
 import { replicaPlacementByte } from "../storage/volume/replica-placement.js";
@@ -39,7 +40,7 @@ export function volumeInformation(
     ttl: ttlToUint32(volume.superBlock.ttl),
     compactRevision: volume.superBlock.compactionRevision,
     modifiedAtSecond: BigInt(volume.lastModifiedSeconds),
-    remoteStorageName: remote?.backendId ?? "",
+    remoteStorageName: remote ? backendName(remote.backendType, remote.backendId) : "",
     remoteStorageKey: remote?.key ?? "",
     diskType,
     diskId,

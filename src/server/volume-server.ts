@@ -14,11 +14,13 @@ import {
   stateHeartbeat,
   volumeShortInformation,
 } from "../cluster/heartbeat-message.js";
+import { learnStorageBackends, learnStorageBackendsAtStart } from "../cluster/master-configuration.js";
 import { toHttpAddress } from "../cluster/server-address.js";
 import { VolumeLookup } from "../cluster/volume-lookup.js";
 import { configInt, configString, type SecurityConfig } from "../security/config.js";
 import { Guard } from "../security/guard.js";
-import { recordStorageBackends } from "../storage/backend/backends.js";
+import { loadStorageBackends } from "../storage/backend/backends.js";
+import { hasTieredVolumes } from "../storage/backend/tiered-dat.js";
 import { leveldbNeedleMap } from "../storage/index/leveldb-map.js";
 import { Store } from "../storage/store/store.js";
 import type { OffsetWidth } from "../storage/types.js";
@@ -112,10 +114,13 @@ export async function startVolumeServer(
     readExpiresAfterSeconds: configInt(security, "jwt.signing.read.expires_after_seconds", 60),
   });
   const stateFile = StateFile.open(options.idxFolder || options.folders[0]!.directory);
+  const peers = new PeerClients();
+  if (hasTieredVolumes(options.folders.map((f) => f.directory))) {
+    await learnStorageBackendsAtStart(peers, options.masters);
+  }
   const store = await openStore(options, options.offsetWidth || 4);
 
   let heartbeat: MasterHeartbeat | undefined;
-  const peers = new PeerClients();
   const ctx: ServerContext = {
     options,
     security,
@@ -174,12 +179,13 @@ export async function startVolumeServer(
     onResponse: (response) => {
       if (response.volumeSizeLimit !== 0n) store.volumeSizeLimit = Number(response.volumeSizeLimit);
       store.preallocate = response.preallocate;
-      recordStorageBackends(ctx.state.storageBackends, response.storageBackends);
+      loadStorageBackends(response.storageBackends);
     },
     onRegistered: (master) => {
       ctx.state.registered = true;
       ctx.state.currentMaster = master;
       if (options.offsetWidth === 0) void followMasterOffsetWidth(ctx, master);
+      void learnStorageBackends(ctx.peers, master);
     },
     onDisconnected: (master) => {
       if (ctx.state.currentMaster === master) ctx.state.currentMaster = "";

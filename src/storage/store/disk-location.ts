@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { namesRemoteDat } from "../backend/tiered-dat.js";
 import { parseVolumeId } from "../needle/file-id.js";
 import type { Volume } from "../volume/volume.js";
 import type { VolumeFiles } from "./volume-loader.js";
@@ -86,7 +87,8 @@ export class DiskLocation {
         warn(`volume ${base} was not completed: ${unfinished}`);
         continue;
       }
-      if (!existsSync(join(this.directory, `${base}.dat`))) continue;
+      const tiered = () => namesRemoteDat(join(this.directory, `${base}.vif`));
+      if (!existsSync(join(this.directory, `${base}.dat`)) && !tiered()) continue;
       let idxBytes = 0;
       try {
         idxBytes = statSync(join(idxDir, `${base}.idx`)).size;

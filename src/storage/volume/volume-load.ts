@@ -17,6 +17,8 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import type { RemoteDat } from "../backend/remote-dat.js";
+import { openTieredDat } from "../backend/tiered-dat.js";
 import { encodeIndexEntry } from "../index/idx.js";
 import { MemoryNeedleMap } from "../index/needle-map.js";
 import type { NeedleMapper } from "../index/needle-mapper.js";
@@ -149,6 +151,8 @@ export interface OpenedVolume {
   lastAppendAtNs: bigint;
   noWriteOrDelete: boolean;
   noWriteCanDelete: boolean;
+  /** The .dat is tiered (no local copy): reads go to this remote object. */
+  remoteDat?: RemoteDat;
 }
 
 export function loadVolume(loc: VolumeLocation, options: LoadOptions): Volume {
@@ -200,9 +204,39 @@ export function openVolume(loc: VolumeLocation, options: LoadOptions): OpenedVol
       throw new Error(`${p.vif}: bytes offset ${info.bytesOffset} is neither 4 nor 5`);
     width = info.bytesOffset;
   }
-  let noWriteOrDelete = info.readOnly && !info.readOnlyCanDelete;
+  // A .vif naming a remote .dat means the volume is tiered: a local copy must not drift from it.
+  let noWriteOrDelete = (info.readOnly && !info.readOnlyCanDelete) || info.files.length > 0;
   const noWriteCanDelete = info.readOnly && info.readOnlyCanDelete;
 
+  const where = {
+    loc,
+    idxPath: p.idx,
+    mapBaseName: join(loc.idxDir, volumeBaseName(loc.collection, loc.id)),
+    datPath: p.dat,
+  };
+  const remoteFile = info.files[0];
+  if (remoteFile && !existsSync(p.dat)) {
+    // Tiered: the super block comes from the remote object; the .idx stays local.
+    const remoteDat = openTieredDat(remoteFile);
+    const superBlock = decodeSuperBlock(remoteDat.read(SUPER_BLOCK_SIZE, 0), (n) =>
+      remoteDat.read(n, SUPER_BLOCK_SIZE),
+    );
+    if (!existsSync(p.idx)) throw new Error(`volume ${loc.id} is tiered but ${p.idx} does not exist`);
+    const idxFd = openSync(p.idx, canWrite(p.idx) ? "r+" : "r");
+    return {
+      ...where,
+      superBlock,
+      info,
+      saveInfo: false,
+      width,
+      datFd: -1,
+      idxFd,
+      lastAppendAtNs: 0n,
+      noWriteOrDelete: true,
+      noWriteCanDelete,
+      remoteDat,
+    };
+  }
   if (!existsSync(p.dat)) throw new Error(`volume data file ${p.dat} does not exist`);
   const writable = canWrite(p.dat);
   if (!writable) noWriteOrDelete = true;
@@ -240,10 +274,7 @@ export function openVolume(loc: VolumeLocation, options: LoadOptions): OpenedVol
       warn(`volume ${loc.id}: data integrity check failed, read-only: ${check.error}`);
     }
     return {
-      loc,
-      idxPath: p.idx,
-      mapBaseName: join(loc.idxDir, volumeBaseName(loc.collection, loc.id)),
-      datPath: p.dat,
+      ...where,
       superBlock,
       info,
       saveInfo: !storedInfo && writable,
@@ -263,7 +294,7 @@ export function openVolume(loc: VolumeLocation, options: LoadOptions): OpenedVol
 
 /** Closes what openVolume opened (a volume given up before completeVolume). */
 export function closeOpenedVolume(opened: OpenedVolume): void {
-  closeSync(opened.datFd);
+  if (opened.datFd >= 0) closeSync(opened.datFd);
   closeSync(opened.idxFd);
 }
 
@@ -281,7 +312,8 @@ export function completeVolume(
   const { loc, datFd, idxFd, superBlock, width } = opened;
   try {
     let noWriteOrDelete = opened.noWriteOrDelete;
-    const datSize = fileSize(datFd);
+    const remote = opened.remoteDat;
+    const datSize = remote ? remote.size : fileSize(datFd);
     if (map.stats.maxNeedleEnd > datSize) {
       noWriteOrDelete = true;
       warn(
@@ -298,18 +330,21 @@ export function completeVolume(
       datSize,
       idxSize: idxLength - (idxLength % indexEntrySize(width)),
       lastAppendAtNs: opened.lastAppendAtNs,
-      lastModifiedSeconds: recoverLastModified(
-        datFd,
-        idxFd,
-        superBlock.version,
-        width,
-        superBlock,
-        statSync(opened.datPath).mtimeMs,
-      ),
+      lastModifiedSeconds: remote
+        ? (opened.info.files[0]?.modifiedTime ?? 0)
+        : recoverLastModified(
+            datFd,
+            idxFd,
+            superBlock.version,
+            width,
+            superBlock,
+            statSync(opened.datPath).mtimeMs,
+          ),
       noWriteOrDelete,
       noWriteCanDelete: opened.noWriteCanDelete,
     });
     if (opened.saveInfo) volume.saveInfo();
+    if (remote) volume.attachRemoteDat(remote);
     return volume;
   } catch (err) {
     closeOpenedVolume(opened);

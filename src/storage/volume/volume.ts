@@ -4,6 +4,7 @@
 
 import { closeSync, fsyncSync, ftruncateSync, read, rmSync } from "node:fs";
 import { join } from "node:path";
+import type { RemoteDat } from "../backend/remote-dat.js";
 import { nowNs } from "../clock.js";
 import { encodeIndexEntry } from "../index/idx.js";
 import type { NeedleMapper, NeedleValue } from "../index/needle-mapper.js";
@@ -106,6 +107,8 @@ export class Volume {
   private retiredFds: number[] = [];
   /** A vacuum is compacting or committing this volume. */
   compacting = false;
+  /** Set while the .dat is tiered to a remote store (.vif files): data reads are served from it. */
+  remoteDat: RemoteDat | undefined;
 
   constructor(location: VolumeLocation, state: VolumeState) {
     this.id = location.id;
@@ -202,6 +205,7 @@ export class Volume {
   /** Reads data bytes off the event loop (libuv's pool), for streaming large needles. */
   readDataAsync(position: number, into: Buffer, length: number): Promise<number> {
     this.checkOpen();
+    if (this.remoteDat) return this.remoteDat.readAsync(position, into, length);
     this.asyncReads++;
     return new Promise<number>((resolve, reject) => {
       read(this.datFd, into, 0, length, position, (err, n) => (err ? reject(err) : resolve(n)));
@@ -212,6 +216,7 @@ export class Volume {
 
   private closeRetired(): void {
     for (const fd of this.retiredFds.splice(0)) {
+      if (fd < 0) continue;
       try {
         closeSync(fd);
       } catch {}
@@ -245,9 +250,33 @@ export class Volume {
     if (this.asyncReads === 0) this.closeRetired();
   }
 
+  private readDat(length: number, position: number, into?: Buffer): Buffer {
+    if (this.remoteDat) return this.remoteDat.read(length, position, into);
+    return readAt(this.datFd, length, position, into);
+  }
+
+  /**
+   * Serves the .dat from its remote copy from now on (weed's AttachRemoteDatFile, after the .vif
+   * names it); the volume becomes read-only and the local descriptor is closed.
+   */
+  attachRemoteDat(remote: RemoteDat): void {
+    this.remoteDat = remote;
+    this.noWriteOrDelete = true;
+    this.retiredFds.push(this.datFd);
+    this.datFd = -1;
+    if (this.asyncReads === 0) this.closeRetired();
+  }
+
+  /** Serves the .dat from a local file again (opened read-write by the caller), writable as before. */
+  detachRemoteDat(datFd: number): void {
+    this.remoteDat = undefined;
+    this.datFd = datFd;
+    this.noWriteOrDelete = this.info.readOnly;
+  }
+
   /** Reads and parses the needle record at a byte offset, expecting the given size. */
   readAt(offset: number, size: number): Needle {
-    const record = readAt(this.datFd, actualSize(size, this.version), offset);
+    const record = this.readDat(actualSize(size, this.version), offset);
     return parseNeedle(record, this.version, size);
   }
 
@@ -258,13 +287,12 @@ export class Volume {
    */
   readMeta(offset: number, size: number): { needle: Needle; dataOffset: number; dataSize: number } {
     this.checkOpen();
-    const head = readAt(this.datFd, NEEDLE_HEADER_SIZE + 4, offset);
+    const head = this.readDat(NEEDLE_HEADER_SIZE + 4, offset);
     const needle = newNeedle(parseHeader(head));
     if (needle.size !== size)
       throw new NeedleError(`size mismatch: found size ${needle.size}, expected ${size}`, "size-mismatch");
     if (this.version === 1) {
-      const tail = readAt(
-        this.datFd,
+      const tail = this.readDat(
         actualSize(size, 1) - NEEDLE_HEADER_SIZE - size,
         offset + NEEDLE_HEADER_SIZE + size,
       );
@@ -275,7 +303,7 @@ export class Volume {
     const dataOffset = offset + NEEDLE_HEADER_SIZE + 4;
     const metaStart = dataOffset + dataSize;
     const recordEnd = offset + actualSize(size, this.version);
-    const rest = readAt(this.datFd, recordEnd - metaStart, metaStart);
+    const rest = this.readDat(recordEnd - metaStart, metaStart);
     const bodyEnd = offset + NEEDLE_HEADER_SIZE + size - metaStart;
     if (size > 0) parseMetaAfterData(needle, rest, 0, bodyEnd);
     needle.checksum = rest.readUInt32BE(size > 0 ? bodyEnd : 0);
@@ -286,7 +314,7 @@ export class Volume {
   /** Reads `length` data bytes of a needle, from `dataOffset` (see readMeta) plus `start`. */
   readData(dataOffset: number, start: number, length: number, into?: Buffer): Buffer {
     this.checkOpen();
-    return readAt(this.datFd, length, dataOffset + start, into);
+    return this.readDat(length, dataOffset + start, into);
   }
 
   get indexSize(): number {
@@ -302,7 +330,7 @@ export class Volume {
   /** The raw record bytes (header through padding), as ReadNeedleBlob returns them. */
   readBlob(offset: number, size: number): Buffer {
     this.checkOpen();
-    return readAt(this.datFd, actualSize(size, this.version), offset);
+    return this.readDat(actualSize(size, this.version), offset);
   }
 
   /** A needle with a TTL is gone once its TTL has passed since it was appended. */
@@ -490,7 +518,7 @@ export class Volume {
 
   sync(): void {
     if (this.closed) return;
-    fsyncSync(this.datFd);
+    if (this.datFd >= 0) fsyncSync(this.datFd);
     fsyncSync(this.idxFd);
   }
 
@@ -501,7 +529,7 @@ export class Volume {
       this.sync();
     } catch {}
     this.map.close();
-    closeSync(this.datFd);
+    if (this.datFd >= 0) closeSync(this.datFd);
     closeSync(this.idxFd);
   }
 
