@@ -4,7 +4,6 @@
 import type { VolumeServerOptions } from "../cli/options.js";
 import type { PeerClients } from "../cluster/clients.js";
 import type { VolumeLookup } from "../cluster/volume-lookup.js";
-import type { StorageBackend } from "../pb/master.js";
 import type { SecurityConfig } from "../security/config.js";
 import type { Guard } from "../security/guard.js";
 import type { Store } from "../storage/store/store.js";
@@ -18,11 +17,6 @@ export interface ServerState {
   currentMaster: string;
   /** Shutdown has begun: health checks fail and heartbeats stop. */
   stopping: boolean;
-  /**
-   * The remote tiers the master announced, by weed's backend names ("s3.default", and "s3" for a
-   * "default" id): the destinations VolumeTierMoveDatToRemote accepts.
-   */
-  storageBackends: Map<string, StorageBackend>;
 }
 
 export interface ServerContext {

@@ -126,7 +126,7 @@ export async function startVolumeServer(
     security,
     serverHeader: serverHeader(store.defaultWidth),
     version: versionString(store.defaultWidth),
-    state: { registered: false, currentMaster: "", stopping: false, storageBackends: new Map() },
+    state: { registered: false, currentMaster: "", stopping: false },
     peers,
     lookup: new VolumeLookup(peers, () => ctx.state.currentMaster || options.masters[0] || ""),
     guard,
