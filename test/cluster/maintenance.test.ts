@@ -74,7 +74,8 @@ const datSize = (server: string, collection: string, vid: number) =>
 
 before(async () => {
   scratch = scratchDir("wv-maint-");
-  master = await startMaster(scratch.dir);
+  // 1 MB volumes: volume.balance weighs servers by volume bytes against this limit.
+  master = await startMaster(scratch.dir, ["-volumeSizeLimitMB=1"]);
   await startServer("go1", "go", "r1");
   await startServer("go2", "go", "r1");
   await startServer("ours1", "ours", "r2");
@@ -208,8 +209,8 @@ test("volume.check.disk syncs needles between Go and our replicas", async () => 
     files.push(lonely);
   }
   await assert.rejects(verify(), "one replica misses a needle before check.disk");
-  await run(["volume.check.disk -slow -apply"]);
-  await verify();
+  const out = await run(["volume.check.disk -slow -v -resurrectMissingNeedles -apply"]);
+  await verify().catch((e) => assert.fail(`${e}\n${out}`));
 });
 
 test("volume.balance moves volumes Go → ours and ours → Go", async () => {
@@ -218,9 +219,9 @@ test("volume.balance moves volumes Go → ours and ours → Go", async () => {
     ["ours1", "go1", "balours"],
   ] as const) {
     const vids = await grow(master, collection, "000", servers[from], 4);
-    for (const vid of vids) files.push(...(await upload(master, vid, 2)));
+    for (const vid of vids) files.push(...(await upload(master, vid, 2, 450_000)));
     const out = await run([
-      `volume.balance -collection=${collection} -nodes=${servers[from].node},${servers[to].node} -apply`,
+      `volume.balance -v -collection=${collection} -nodes=${servers[from].node},${servers[to].node} -apply`,
     ]);
     await eventually(async () => {
       const held = await Promise.all(vids.map((v) => locations(master, v)));

@@ -130,17 +130,22 @@ export function newFid(vid: number): string {
 }
 
 /** Uploads `n` random files into a volume through one of its servers (which replicates them). */
-export async function upload(master: Master, vid: number, n: number): Promise<StoredFile[]> {
+export async function upload(master: Master, vid: number, n: number, size?: number): Promise<StoredFile[]> {
   const [node] = await locations(master, vid);
   assert.ok(node, `volume ${vid} has no location`);
   const files: StoredFile[] = [];
-  for (let i = 0; i < n; i++) files.push(await put(node, newFid(vid)));
+  for (let i = 0; i < n; i++) files.push(await put(node, newFid(vid), false, size));
   return files;
 }
 
 /** Writes one file to one server only (type=replicate keeps the server from forwarding it). */
-export async function put(node: string, fid: string, replicateOnly = false): Promise<StoredFile> {
-  const body = randomBytes(1024 + Math.floor(Math.random() * 60_000));
+export async function put(
+  node: string,
+  fid: string,
+  replicateOnly = false,
+  size?: number,
+): Promise<StoredFile> {
+  const body = randomBytes(size ?? 1024 + Math.floor(Math.random() * 60_000));
   const url = `http://${node}/${fid}${replicateOnly ? "?type=replicate" : ""}`;
   const r = await fetch(url, {
     method: "POST",
