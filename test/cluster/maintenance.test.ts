@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { after, before, type TestContext, test } from "node:test";
 import {
   assertNoShellError,
   eventually,
@@ -58,9 +58,14 @@ async function startServer(name: keyof typeof servers, kind: "go" | "ours", rack
   };
 }
 
-async function run(commands: string[]): Promise<string> {
+/** Runs shell commands, fails on any error line, and shows what the shell did in the test report. */
+async function run(t: TestContext, commands: string[]): Promise<string> {
   const out = await shell(master, scratch.dir, commands, filer?.address);
   assertNoShellError(out);
+  const lines = out
+    .split("\n")
+    .filter((l) => l.trim() !== "" && !/^(load collection|collecting volume)/.test(l));
+  t.diagnostic(`$ ${commands.join("; ")}${lines.length ? "\n" : ""}${lines.slice(0, 40).join("\n")}`);
   return out;
 }
 
@@ -96,7 +101,7 @@ after(async () => {
   else scratch?.cleanup();
 });
 
-test("volume.vacuum compacts a volume on a Go server and one on ours", async () => {
+test("volume.vacuum compacts a volume on a Go server and one on ours", async (t) => {
   for (const [name, collection] of [
     ["go1", "vacgo"],
     ["ours1", "vacours"],
@@ -107,7 +112,7 @@ test("volume.vacuum compacts a volume on a Go server and one on ours", async () 
     for (const f of written.slice(0, 6)) await remove(master, f);
     files.push(...written);
     const sizeBefore = datSize(name, collection, vid);
-    await run([`volume.vacuum -garbageThreshold=0.1 -volumeId=${vid}`]);
+    await run(t, [`volume.vacuum -garbageThreshold=0.1 -volumeId=${vid}`]);
     await eventually(
       async () => datSize(name, collection, vid) < sizeBefore,
       `${collection}_${vid}.dat shrinks`,
@@ -116,7 +121,7 @@ test("volume.vacuum compacts a volume on a Go server and one on ours", async () 
   await verify();
 });
 
-test("volume.move: Go → ours and ours → Go", async () => {
+test("volume.move: Go → ours and ours → Go", async (t) => {
   for (const [from, to, collection] of [
     ["go1", "ours2", "mvgo"],
     ["ours1", "go2", "mvours"],
@@ -125,20 +130,20 @@ test("volume.move: Go → ours and ours → Go", async () => {
     const written = await upload(master, vid, 8);
     files.push(...written);
     await remove(master, written[0] as StoredFile);
-    await run([`volume.move -volumeId=${vid} -source=${servers[from].addr} -target=${servers[to].addr}`]);
+    await run(t, [`volume.move -volumeId=${vid} -source=${servers[from].addr} -target=${servers[to].addr}`]);
     await waitLocations(master, vid, [servers[to].node]);
   }
   await verify();
 });
 
-test("volume.copy: Go → ours and ours → Go", async () => {
+test("volume.copy: Go → ours and ours → Go", async (t) => {
   for (const [from, to, collection] of [
     ["go2", "ours1", "cpgo"],
     ["ours2", "go1", "cpours"],
   ] as const) {
     const vid = await growOne(master, collection, "000", servers[from]);
     files.push(...(await upload(master, vid, 8)));
-    await run([`volume.copy -volumeId=${vid} -source=${servers[from].addr} -target=${servers[to].addr}`]);
+    await run(t, [`volume.copy -volumeId=${vid} -source=${servers[from].addr} -target=${servers[to].addr}`]);
     await waitLocations(master, vid, [servers[from].node, servers[to].node]);
   }
   await verify();
@@ -147,7 +152,7 @@ test("volume.copy: Go → ours and ours → Go", async () => {
 let repGo = 0;
 let repOurs = 0;
 
-test("volume.fix.replication recreates a missing replica on ours and on Go", async () => {
+test("volume.fix.replication recreates a missing replica on ours and on Go", async (t) => {
   // 010: one copy in each rack, so rack r1 holds a Go copy and rack r2 one of ours.
   for (const [primary, collection] of [
     ["go1", "repgo"],
@@ -173,13 +178,13 @@ test("volume.fix.replication recreates a missing replica on ours and on Go", asy
     const held = await locations(master, vid);
     const victim = Object.values(servers).find((s) => s.kind === kind && held.includes(s.node));
     assert.ok(victim, `volume ${vid} has a ${kind} replica`);
-    await run([`volume.delete -volumeId=${vid} -node=${victim.addr}`]);
+    await run(t, [`volume.delete -volumeId=${vid} -node=${victim.addr}`]);
     await eventually(
       async () => (await locations(master, vid)).length === 1,
       `volume ${vid} down to one replica`,
     );
   }
-  const out = await run(["volume.fix.replication -collectionPattern=rep* -apply"]);
+  const out = await run(t, ["volume.fix.replication -collectionPattern=rep* -apply"]);
   for (const [vid, kind] of [
     [repGo, "ours"],
     [repOurs, "go"],
@@ -194,7 +199,7 @@ test("volume.fix.replication recreates a missing replica on ours and on Go", asy
   await verify();
 });
 
-test("volume.check.disk syncs needles between Go and our replicas", async () => {
+test("volume.check.disk syncs needles between Go and our replicas", async (t) => {
   // A needle written to one replica only, on the Go side of one volume and on our side of another.
   for (const [vid, kind] of [
     [repGo, "go"],
@@ -209,18 +214,18 @@ test("volume.check.disk syncs needles between Go and our replicas", async () => 
     files.push(lonely);
   }
   await assert.rejects(verify(), "one replica misses a needle before check.disk");
-  const out = await run(["volume.check.disk -slow -v -resurrectMissingNeedles -apply"]);
+  const out = await run(t, ["volume.check.disk -slow -v -resurrectMissingNeedles -apply"]);
   await verify().catch((e) => assert.fail(`${e}\n${out}`));
 });
 
-test("volume.balance moves volumes Go → ours and ours → Go", async () => {
+test("volume.balance moves volumes Go → ours and ours → Go", async (t) => {
   for (const [from, to, collection] of [
     ["go2", "ours2", "balgo"],
     ["ours1", "go1", "balours"],
   ] as const) {
     const vids = await grow(master, collection, "000", servers[from], 4);
     for (const vid of vids) files.push(...(await upload(master, vid, 2, 450_000)));
-    const out = await run([
+    const out = await run(t, [
       `volume.balance -v -collection=${collection} -nodes=${servers[from].node},${servers[to].node} -apply`,
     ]);
     await eventually(async () => {
@@ -231,7 +236,7 @@ test("volume.balance moves volumes Go → ours and ours → Go", async () => {
   await verify();
 });
 
-test("volume.fsck with a filer finds nothing missing across Go and our servers", async () => {
+test("volume.fsck with a filer finds nothing missing across Go and our servers", async (t) => {
   const port = await freePort();
   const grpcPort = await freePort();
   const fdir = join(scratch.dir, "filer");
@@ -260,7 +265,7 @@ test("volume.fsck with a filer finds nothing missing across Go and our servers",
     const r = await fetch(`${filer.url}/dir/`, { method: "POST", body: form });
     assert.ok(r.status < 300, await r.text());
   }
-  const out = await run(["volume.fsck -v -verifyNeedles"]);
+  const out = await run(t, ["volume.fsck -v -verifyNeedles"]);
   assert.match(out, /total \d+ directories, \d+ files/i);
   assert.doesNotMatch(out, /missing/i);
   await verify();
