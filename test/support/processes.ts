@@ -97,7 +97,8 @@ export interface Master {
   proc: Proc;
 }
 
-export async function startMaster(dir: string): Promise<Master> {
+/** `extra` flags go last, so they override the defaults (e.g. -volumeSizeLimitMB=1). */
+export async function startMaster(dir: string, extra: string[] = []): Promise<Master> {
   const port = await freePort();
   const grpcPort = await freePort();
   const mdir = join(dir, "master");
@@ -113,6 +114,7 @@ export async function startMaster(dir: string): Promise<Master> {
       "-peers=none",
       "-volumeSizeLimitMB=32",
       "-defaultReplication=000",
+      ...extra,
     ],
     dir,
     "master",
