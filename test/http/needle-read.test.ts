@@ -5,53 +5,21 @@
 // both. A second volume with damaged needles checks that damaged data is never served as good.
 import assert from "node:assert/strict";
 import { closeSync, cpSync, mkdirSync, openSync, writeSync } from "node:fs";
-import { request } from "node:http";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { formatFileId } from "../../src/storage/needle/file-id.js";
-import {
-  FLAG_CHUNK_MANIFEST,
-  FLAG_COMPRESSED,
-  FLAG_HAS_LAST_MODIFIED,
-  FLAG_HAS_MIME,
-  FLAG_HAS_NAME,
-  FLAG_HAS_PAIRS,
-  newNeedle,
-} from "../../src/storage/needle/needle.js";
-import { EMPTY_TTL } from "../../src/storage/needle/ttl.js";
-import { parseReplicaPlacement } from "../../src/storage/volume/replica-placement.js";
-import { createVolume } from "../../src/storage/volume/volume-load.js";
 import { type Master, scratchDir, startMaster, startVolume, type VolumeProc } from "../support/processes.js";
+import { type Answer, assertSameAnswer, COOKIE, fetchRaw, pattern, type Spec, writeVolume } from "./twin.js";
 
 const VID = 5;
 const DAMAGED_VID = 6;
 const V2_VID = 7;
-const COOKIE = 0x1234abcd;
-const LAST_MODIFIED = 1_700_000_123;
 
 let scratch: ReturnType<typeof scratchDir>;
 let master: Master;
 let go: VolumeProc;
 let ours: VolumeProc;
-
-interface Spec {
-  key: number;
-  data: Buffer;
-  name?: string;
-  mime?: string;
-  /** The pairs JSON as stored (weed writes an object of strings; anything else must not break reads). */
-  pairs?: string;
-  compressed?: boolean;
-  manifest?: boolean;
-  deleted?: boolean;
-}
-
-function pattern(size: number, seed: number): Buffer {
-  const b = Buffer.allocUnsafe(size);
-  for (let i = 0; i < size; i++) b[i] = (i * 31 + seed + (i >> 9)) & 0xff;
-  return b;
-}
 
 const text = Buffer.from("hello-volume-server-read-path-0123456789abcdef");
 const chunkA = Buffer.from("first chunk of a manifest file / ".repeat(4));
@@ -109,46 +77,6 @@ SPECS.push({
   ),
 });
 
-function writeVolume(
-  dir: string,
-  vid: number,
-  specs: Spec[],
-  version: 2 | 3 = 3,
-): Map<number, { offset: number }> {
-  const v = createVolume(
-    { dir, idxDir: dir, collection: "", id: vid },
-    { replicaPlacement: parseReplicaPlacement("000"), ttl: EMPTY_TTL, width: 4, version },
-  );
-  const where = new Map<number, { offset: number }>();
-  try {
-    for (const s of specs) {
-      let flags = FLAG_HAS_LAST_MODIFIED;
-      if (s.name !== undefined) flags |= FLAG_HAS_NAME;
-      if (s.mime) flags |= FLAG_HAS_MIME;
-      if (s.pairs) flags |= FLAG_HAS_PAIRS;
-      if (s.compressed) flags |= FLAG_COMPRESSED;
-      if (s.manifest) flags |= FLAG_CHUNK_MANIFEST;
-      v.write(
-        newNeedle({
-          keyLo: s.key,
-          cookie: COOKIE,
-          data: s.data,
-          flags,
-          name: Buffer.from(s.name ?? ""),
-          mime: Buffer.from(s.mime ?? ""),
-          lastModified: LAST_MODIFIED,
-          pairs: Buffer.from(s.pairs ?? ""),
-        }),
-      );
-      where.set(s.key, { offset: v.locate(0, s.key).offset });
-      if (s.deleted) v.delete(0, s.key, COOKIE);
-    }
-  } finally {
-    v.close();
-  }
-  return where;
-}
-
 /** Flips bytes of a needle's data: `at` counts from the start of the data. */
 function damage(datFile: string, recordOffset: number, at: number): void {
   const fd = openSync(datFile, "r+");
@@ -198,74 +126,12 @@ after(async () => {
   scratch?.cleanup();
 });
 
-interface Answer {
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer;
-  /** The connection broke before the response was complete. */
-  aborted: boolean;
-}
-
-/** Headers that differ between any two servers or responses. */
-const VOLATILE = new Set(["date", "server", "x-amz-request-id", "connection", "keep-alive"]);
-
-function fetchRaw(
-  base: string,
-  path: string,
-  method: string,
-  headers: Record<string, string>,
-): Promise<Answer> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let answer: Answer | undefined;
-    const done = (aborted: boolean) => {
-      if (!answer) answer = { status: 0, headers: {}, body: Buffer.alloc(0), aborted };
-      answer.aborted ||= aborted;
-      answer.body = Buffer.concat(chunks);
-      resolve(answer);
-    };
-    const req = request(`${base}${path}`, { method, headers, agent: false }, (res) => {
-      const h: Record<string, string> = {};
-      for (let i = 0; i < res.rawHeaders.length; i += 2) {
-        const name = res.rawHeaders[i]!.toLowerCase();
-        if (!VOLATILE.has(name))
-          h[name] = h[name] === undefined ? res.rawHeaders[i + 1]! : `${h[name]}, ${res.rawHeaders[i + 1]}`;
-      }
-      answer = { status: res.statusCode ?? 0, headers: h, body: Buffer.alloc(0), aborted: false };
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => done(!res.complete));
-      res.on("error", () => done(true));
-      res.on("aborted", () => done(true));
-    });
-    req.on("error", () => done(true));
-    req.end();
-  });
-}
-
-/** The multipart boundary is random: both answers are compared with it replaced. */
-function normalized(a: Answer): Answer {
-  const m = /boundary=([0-9a-f]+)/.exec(a.headers["content-type"] ?? "");
-  if (!m) return a;
-  const b = m[1]!;
-  return {
-    ...a,
-    headers: { ...a.headers, "content-type": a.headers["content-type"]!.replace(b, "BOUNDARY") },
-    body: Buffer.from(a.body.toString("latin1").replaceAll(b, "BOUNDARY"), "latin1"),
-  };
-}
-
 async function same(path: string, method = "GET", headers: Record<string, string> = {}): Promise<Answer> {
   const [g, o] = await Promise.all([
     fetchRaw(go.url, path, method, headers),
     fetchRaw(ours.url, path, method, headers),
   ]);
-  const want = normalized(g);
-  const got = normalized(o);
-  const what = `${method} ${path} ${JSON.stringify(headers)}`;
-  assert.equal(got.status, want.status, `${what}: status`);
-  assert.deepEqual(got.headers, want.headers, `${what}: headers`);
-  assert.equal(got.aborted, want.aborted, `${what}: aborted`);
-  assert.ok(got.body.equals(want.body), `${what}: body (${got.body.length} bytes, weed ${want.body.length})`);
+  assertSameAnswer(o, g, `${method} ${path} ${JSON.stringify(headers)}`);
   return o;
 }
 
