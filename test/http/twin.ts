@@ -209,12 +209,18 @@ export interface RawAnswer {
 
 /**
  * Writes `pieces` to a fresh connection (a pause between pieces lets a server see a short body),
- * then reads until the server closes or `idleMs` pass without data.
+ * then reads until the server closes or `idleMs` pass without data. `endAfter` half-closes the
+ * connection once everything is written, so a server waiting for more body sees it end.
  */
-export function rawExchange(port: number, pieces: (string | Buffer)[], idleMs = 1500): Promise<RawAnswer> {
+export function rawExchange(
+  port: number,
+  pieces: (string | Buffer)[],
+  idleMs = 1500,
+  endAfter = false,
+): Promise<RawAnswer> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
-    const socket = connect(port, "127.0.0.1");
+    const socket = connect({ port, host: "127.0.0.1", allowHalfOpen: true });
     let timer: NodeJS.Timeout | undefined;
     const finish = () => {
       clearTimeout(timer);
@@ -239,6 +245,7 @@ export function rawExchange(port: number, pieces: (string | Buffer)[], idleMs = 
         socket.write(p);
         await new Promise((r) => setTimeout(r, 50));
       }
+      if (endAfter && !socket.destroyed) socket.end();
       idle();
     });
   });

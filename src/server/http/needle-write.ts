@@ -22,6 +22,7 @@ import type { ServerContext } from "../context.js";
 import { parseFidPath } from "./fid-path.js";
 import { writeJson, writeJsonError } from "./respond.js";
 import { parseUpload, UploadError } from "./upload.js";
+import { parseQueryInto } from "./upload-go.js";
 
 export function setEtag(res: ServerResponse, etag: string): void {
   if (etag) res.setHeader("ETag", etag.startsWith('"') ? etag : `"${etag}"`);
@@ -33,6 +34,14 @@ export async function handleWrite(
   res: ServerResponse,
 ): Promise<void> {
   const url = new URL(req.url ?? "/", "http://x");
+  // weed parses the form before anything else: a malformed query is a 400 even without a token.
+  const rawUrl = req.url ?? "";
+  const queryAt = rawUrl.indexOf("?");
+  const queryError = queryAt < 0 ? undefined : parseQueryInto(new Map(), rawUrl.slice(queryAt + 1));
+  if (queryError !== undefined) {
+    writeJsonError(req, res, 400, queryError);
+    return;
+  }
   const path = parseFidPath(url.pathname);
   let volumeId: number;
   try {
