@@ -13,9 +13,10 @@ import {
   FLAG_HAS_MIME,
   FLAG_HAS_NAME,
   FLAG_HAS_PAIRS,
+  FLAG_HAS_TTL,
   newNeedle,
 } from "../../src/storage/needle/needle.js";
-import { EMPTY_TTL } from "../../src/storage/needle/ttl.js";
+import { EMPTY_TTL, parseTtl } from "../../src/storage/needle/ttl.js";
 import { parseReplicaPlacement } from "../../src/storage/volume/replica-placement.js";
 import { createVolume } from "../../src/storage/volume/volume-load.js";
 import { type Master, scratchDir, startMaster, startVolume, type VolumeProc } from "../support/processes.js";
@@ -33,6 +34,8 @@ export interface Spec {
   compressed?: boolean;
   manifest?: boolean;
   deleted?: boolean;
+  /** A needle TTL such as "1m"; with LAST_MODIFIED long past, an expired needle. */
+  ttl?: string;
 }
 
 export function pattern(size: number, seed: number): Buffer {
@@ -61,8 +64,10 @@ export function writeVolume(
       if (s.pairs) flags |= FLAG_HAS_PAIRS;
       if (s.compressed) flags |= FLAG_COMPRESSED;
       if (s.manifest) flags |= FLAG_CHUNK_MANIFEST;
+      if (s.ttl) flags |= FLAG_HAS_TTL;
       v.write(
         newNeedle({
+          ttl: s.ttl ? parseTtl(s.ttl) : EMPTY_TTL,
           keyLo: s.key,
           cookie: COOKIE,
           data: s.data,
@@ -99,7 +104,7 @@ export interface Twins {
 export async function startTwins(
   prefix: string,
   fill: (source: string) => void,
-  extra: string[] = [],
+  extra: string[] | ((kind: "go" | "ours") => Promise<string[]>) = [],
   securityToml?: string,
 ): Promise<Twins> {
   const scratch = scratchDir(prefix);
@@ -115,9 +120,10 @@ export async function startTwins(
     if (securityToml !== undefined) writeFileSync(join(home, "security.toml"), securityToml);
     return { home, data };
   });
+  const args = async (kind: "go" | "ours") => (typeof extra === "function" ? extra(kind) : extra);
   const [go, ours] = await Promise.all([
-    startVolume("go", dirs[0]!.home, dirs[0]!.data, master, extra),
-    startVolume("ours", dirs[1]!.home, dirs[1]!.data, master, extra),
+    startVolume("go", dirs[0]!.home, dirs[0]!.data, master, await args("go")),
+    startVolume("ours", dirs[1]!.home, dirs[1]!.data, master, await args("ours")),
   ]);
   return {
     scratch,

@@ -8,6 +8,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { posix } from "node:path";
 import type { Handler } from "./router.js";
+import { writeGoNotFound } from "./static.js";
 
 /** Go reads at most http.DefaultMaxHeaderBytes plus 4096 bytes of slop for the request head. */
 const MAX_HEAD_BYTES = (1 << 20) + 4096;
@@ -30,6 +31,19 @@ function refuse(socket: Socket, status: number, detail = ""): void {
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n` +
       `${status} ${reason}${detail ? `: ${detail}` : ""}`,
+  );
+}
+
+function rawText(err: Error): string {
+  const raw = (err as Error & { rawPacket?: Buffer }).rawPacket;
+  return raw ? raw.subarray(0, 64).toString("latin1") : "";
+}
+
+function refuseMethod(socket: Socket, method: string): void {
+  const body = JSON.stringify({ error: `unsupported method ${method}` });
+  socket.end(
+    `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n` +
+      `Connection: close\r\n\r\n${body}`,
   );
 }
 
@@ -59,6 +73,10 @@ export function goProtocol(handler: Handler): Handler {
     const te = req.headers["transfer-encoding"];
     if (te !== undefined && te.toLowerCase() !== "chunked")
       return refuse(socket, 501, "unsupported transfer encoding");
+    if (req.method === "CONNECT" && !req.url?.startsWith("/")) {
+      // An authority, not a path: Go's mux matches no handler.
+      return writeGoNotFound(req, res);
+    }
     if (req.method !== "CONNECT") {
       const url = req.url ?? "/";
       const q = url.indexOf("?");
@@ -92,7 +110,13 @@ export function answerClientErrors(server: Server): void {
             ? 505
             : 400;
     const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-    if (!inFlight) return refuse(socket, status);
+    if (!inFlight) {
+      // Node's parser knows only the registered methods; weed's router refuses the rest as JSON.
+      const method =
+        code === "HPE_INVALID_METHOD" ? /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ /.exec(rawText(err)) : null;
+      if (method) return refuseMethod(socket, method[0].trimEnd());
+      return refuse(socket, status);
+    }
     const req = inFlight.req;
     if (req.complete && inFlight.writableFinished) return refuse(socket, status);
     // The connection ended inside a body: its reader sees Go's unexpected EOF and answers (400).
