@@ -3,6 +3,7 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type ReplicaTarget, remoteReplicas, replicateWrite } from "../../cluster/replicate.js";
+import { fixJpgOrientation, isJpegUpload } from "../../images/orientation.js";
 import { tokenFromRequest, verifyFileIdToken } from "../../security/jwt.js";
 import { crcEtag, needleCrc } from "../../storage/needle/crc.js";
 import { parseNeedlePath, parseVolumeId } from "../../storage/needle/file-id.js";
@@ -68,7 +69,10 @@ export async function handleWrite(
     return;
   }
 
-  const n = newNeedle({ data: upload.data });
+  let data = upload.data;
+  if (ctx.options.fixJpgOrientation && isJpegUpload(upload.mimeType, upload.fileName))
+    data = await fixJpgOrientation(data);
+  const n = newNeedle({ data });
   if (Buffer.byteLength(upload.fileName) < 256) {
     n.name = Buffer.from(upload.fileName);
     n.flags |= FLAG_HAS_NAME;
@@ -143,16 +147,26 @@ export async function handleWrite(
         });
   replication.catch(() => undefined);
   let unchanged = false;
+  let localError: Error | undefined;
   try {
     if (volume) unchanged = volume.write(n, { fsync }).unchanged;
-    await replication;
   } catch (err) {
-    await replication.catch(() => undefined);
-    const readOnly = err instanceof VolumeError && err.kind === "read-only";
+    localError = err as Error;
+  }
+  const remoteError = await replication.then(
+    () => undefined,
+    (err: Error) => err,
+  );
+  if (localError || remoteError) {
+    // weed reports the local failure first, prefixed as its ReplicatedWrite does.
+    const readOnly = localError instanceof VolumeError && localError.kind === "read-only";
+    let message = localError ? `failed to write to local disk: ${localError.message}` : remoteError!.message;
     // Tell the client nothing was appended, so it may retry elsewhere safely (weed's header).
-    const plainWrite = !upload.fsync && !upload.replicate;
-    if (readOnly && plainWrite) res.setHeader("X-Seaweed-Write-Outcome", "refused-before-append");
-    writeJsonError(req, res, readOnly ? 409 : 500, (err as Error).message);
+    if (readOnly && remotes.length === 0 && !upload.fsync && !upload.replicate) {
+      res.setHeader("X-Seaweed-Write-Outcome", "refused-before-append");
+      message = `write refused before append: ${message}`;
+    }
+    writeJsonError(req, res, readOnly ? 409 : 500, message);
     return;
   }
   const etag = crcEtag(needleCrc(n.data));
