@@ -108,6 +108,22 @@ function multipart(name: string, type: string, data: Buffer, extra: Record<strin
   return { headers: { "Content-Type": `multipart/form-data; boundary=${b}` }, body: Buffer.concat(parts) };
 }
 
+/** Uploads each text as a chunk, then a manifest (cm=true) that joins them; returns the keys. */
+async function uploadChunked(name: string, texts: string[]) {
+  const chunks: { fid: string; offset: number; size: number }[] = [];
+  const keys: number[] = [];
+  let offset = 0;
+  for (const t of texts) {
+    const { key } = await upload("", { "Content-Type": "text/plain" }, Buffer.from(t));
+    chunks.push({ fid: fid(key), offset, size: t.length });
+    keys.push(key);
+    offset += t.length;
+  }
+  const body = Buffer.from(JSON.stringify({ name, mime: "text/plain", size: offset, chunks }));
+  const cm = await upload("?cm=true", { "Content-Type": "application/json" }, body);
+  return { chunks: keys, manifest: cm };
+}
+
 const TEXT = Buffer.from("compressible text that repeats itself. ".repeat(100));
 
 test("raw and multipart uploads, gzip and auto-compression get weed's answers and read back alike", async () => {
@@ -132,20 +148,7 @@ test("ttl, ts, cm, Seaweed-* pairs and the size limit are handled as weed does",
     Buffer.from("p"),
   );
   // A chunk manifest: two chunks, then the manifest that joins them.
-  const a = await upload("", { "Content-Type": "text/plain" }, Buffer.from("first half, "));
-  const b = await upload("", { "Content-Type": "text/plain" }, Buffer.from("second half."));
-  const manifest = Buffer.from(
-    JSON.stringify({
-      name: "joined.txt",
-      mime: "text/plain",
-      size: 24,
-      chunks: [
-        { fid: fid(a.key), offset: 0, size: 12 },
-        { fid: fid(b.key), offset: 12, size: 12 },
-      ],
-    }),
-  );
-  const cm = await upload("?cm=true", { "Content-Type": "application/json" }, manifest);
+  const { manifest: cm } = await uploadChunked("joined.txt", ["first half, ", "second half."]);
   await sameContent(`/${fid(cm.key)}?cm=false`);
   // Over -fileSizeLimitMB=2, raw and multipart.
   const big = pattern(2 * 1024 * 1024 + 1, 4);
@@ -182,21 +185,9 @@ test("deletes: the JSON, cookie checks, ts, missing needles, and chunk manifests
   await same(`/${fid(key)}?readDeleted=true`);
   await same(`/${fid(key)}`, "DELETE");
   await same(`/${fid(424242)}`, "DELETE");
-  const a = await upload("", { "Content-Type": "text/plain" }, Buffer.from("chunk one"));
-  const b = await upload("", { "Content-Type": "text/plain" }, Buffer.from("chunk two"));
-  const manifest = Buffer.from(
-    JSON.stringify({
-      name: "m.txt",
-      size: 18,
-      chunks: [
-        { fid: fid(a.key), offset: 0, size: 9 },
-        { fid: fid(b.key), offset: 9, size: 9 },
-      ],
-    }),
-  );
-  const cm = await upload("?cm=true", { "Content-Type": "application/json" }, manifest);
+  const { chunks, manifest: cm } = await uploadChunked("m.txt", ["chunk one", "chunk two"]);
   await same(`/${fid(cm.key)}`, "DELETE");
-  for (const k of [a.key, b.key, cm.key]) {
+  for (const k of [...chunks, cm.key]) {
     const o = await same(`/${fid(k)}`);
     assert.equal(o.status, 404, "the manifest and its chunks are gone");
   }
