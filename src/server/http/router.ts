@@ -3,6 +3,7 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { configBool } from "../../security/config.js";
+import { remoteHost } from "../../security/guard.js";
 import { parseVolumeId } from "../../storage/needle/file-id.js";
 import { hasReplication } from "../../storage/volume/replica-placement.js";
 import type { ServerContext } from "../context.js";
@@ -97,6 +98,13 @@ export function publicRouter(ctx: ServerContext, store: StoreHandlers): Handler 
   };
 }
 
+/** weed's guard.WhiteList around writes and deletes: a client outside the white list gets a bare 401. */
+function refusedByWhiteList(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): boolean {
+  if (ctx.guard.isWhiteListed(remoteHost(req.socket.remoteAddress))) return false;
+  endEmpty(res, 401);
+  return true;
+}
+
 /** The needle handlers, with any unexpected failure answered as a 500 rather than a crash. */
 export function needleHandlers(ctx: ServerContext): StoreHandlers {
   const guarded =
@@ -162,8 +170,11 @@ export function needleHandlers(ctx: ServerContext): StoreHandlers {
       }
       ctx.uploads.add(length);
       res.once("close", () => ctx.uploads.release(length));
+      if (refusedByWhiteList(ctx, req, res)) return;
       await handleWrite(ctx, req, res);
     }),
-    delete: guarded(handleDelete),
+    delete: guarded(async (ctx, req, res) => {
+      if (!refusedByWhiteList(ctx, req, res)) await handleDelete(ctx, req, res);
+    }),
   };
 }
