@@ -9,49 +9,17 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { formatFileId } from "../../src/storage/needle/file-id.js";
-import {
-  FLAG_CHUNK_MANIFEST,
-  FLAG_COMPRESSED,
-  FLAG_HAS_LAST_MODIFIED,
-  FLAG_HAS_MIME,
-  FLAG_HAS_NAME,
-  FLAG_HAS_PAIRS,
-  newNeedle,
-} from "../../src/storage/needle/needle.js";
-import { EMPTY_TTL } from "../../src/storage/needle/ttl.js";
-import { parseReplicaPlacement } from "../../src/storage/volume/replica-placement.js";
-import { createVolume } from "../../src/storage/volume/volume-load.js";
-import { type Answer, fetchRaw, sameAnswer } from "../support/compare.js";
 import { type Master, scratchDir, startMaster, startVolume, type VolumeProc } from "../support/processes.js";
+import { type Answer, assertSameAnswer, COOKIE, fetchRaw, pattern, type Spec, writeVolume } from "./twin.js";
 
 const VID = 5;
 const DAMAGED_VID = 6;
 const V2_VID = 7;
-const COOKIE = 0x1234abcd;
-const LAST_MODIFIED = 1_700_000_123;
 
 let scratch: ReturnType<typeof scratchDir>;
 let master: Master;
 let go: VolumeProc;
 let ours: VolumeProc;
-
-interface Spec {
-  key: number;
-  data: Buffer;
-  name?: string;
-  mime?: string;
-  /** The pairs JSON as stored (weed writes an object of strings; anything else must not break reads). */
-  pairs?: string;
-  compressed?: boolean;
-  manifest?: boolean;
-  deleted?: boolean;
-}
-
-function pattern(size: number, seed: number): Buffer {
-  const b = Buffer.allocUnsafe(size);
-  for (let i = 0; i < size; i++) b[i] = (i * 31 + seed + (i >> 9)) & 0xff;
-  return b;
-}
 
 const text = Buffer.from("hello-volume-server-read-path-0123456789abcdef");
 const chunkA = Buffer.from("first chunk of a manifest file / ".repeat(4));
@@ -109,46 +77,6 @@ SPECS.push({
   ),
 });
 
-function writeVolume(
-  dir: string,
-  vid: number,
-  specs: Spec[],
-  version: 2 | 3 = 3,
-): Map<number, { offset: number }> {
-  const v = createVolume(
-    { dir, idxDir: dir, collection: "", id: vid },
-    { replicaPlacement: parseReplicaPlacement("000"), ttl: EMPTY_TTL, width: 4, version },
-  );
-  const where = new Map<number, { offset: number }>();
-  try {
-    for (const s of specs) {
-      let flags = FLAG_HAS_LAST_MODIFIED;
-      if (s.name !== undefined) flags |= FLAG_HAS_NAME;
-      if (s.mime) flags |= FLAG_HAS_MIME;
-      if (s.pairs) flags |= FLAG_HAS_PAIRS;
-      if (s.compressed) flags |= FLAG_COMPRESSED;
-      if (s.manifest) flags |= FLAG_CHUNK_MANIFEST;
-      v.write(
-        newNeedle({
-          keyLo: s.key,
-          cookie: COOKIE,
-          data: s.data,
-          flags,
-          name: Buffer.from(s.name ?? ""),
-          mime: Buffer.from(s.mime ?? ""),
-          lastModified: LAST_MODIFIED,
-          pairs: Buffer.from(s.pairs ?? ""),
-        }),
-      );
-      where.set(s.key, { offset: v.locate(0, s.key).offset });
-      if (s.deleted) v.delete(0, s.key, COOKIE);
-    }
-  } finally {
-    v.close();
-  }
-  return where;
-}
-
 /** Flips bytes of a needle's data: `at` counts from the start of the data. */
 function damage(datFile: string, recordOffset: number, at: number): void {
   const fd = openSync(datFile, "r+");
@@ -199,7 +127,12 @@ after(async () => {
 });
 
 async function same(path: string, method = "GET", headers: Record<string, string> = {}): Promise<Answer> {
-  return (await sameAnswer(go.url, ours.url, path, { method, headers })).ours;
+  const [g, o] = await Promise.all([
+    fetchRaw(go.url, path, method, headers),
+    fetchRaw(ours.url, path, method, headers),
+  ]);
+  assertSameAnswer(o, g, `${method} ${path} ${JSON.stringify(headers)}`);
+  return o;
 }
 
 const fid = (key: number, cookie = COOKIE) => formatFileId(VID, 0, key, cookie);

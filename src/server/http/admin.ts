@@ -5,13 +5,15 @@ import type { ServerContext } from "../context.js";
 import { diskStatuses, diskStatusJson } from "../system-status.js";
 import { endEmpty, writeJson } from "./respond.js";
 
-export function handleHealthz(ctx: ServerContext, _req: IncomingMessage, res: ServerResponse): void {
+export function handleHealthz(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): void {
   const healthy = !ctx.state.stopping && ctx.state.registered;
-  endEmpty(res, healthy ? 200 : 503);
+  // Go writes no body and, to a HEAD, no Content-Length either.
+  if (req.method === "HEAD") res.writeHead(healthy ? 200 : 503).end();
+  else endEmpty(res, healthy ? 200 : 503);
 }
 
 export function handleStatus(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): void {
-  // weed marshals a Go map here: its keys come out sorted.
+  // weed answers with a map: its keys come out sorted.
   writeJson(req, res, 200, {
     DiskStatuses: diskStatuses(ctx.options.folders).map(diskStatusJson),
     Version: ctx.version,
@@ -27,23 +29,24 @@ function volumeInfos(ctx: ServerContext): unknown[] | null {
     if (rp.sameRackCount) placement["node"] = rp.sameRackCount;
     if (rp.diffRackCount) placement["rack"] = rp.diffRackCount;
     if (rp.diffDataCenterCount) placement["dc"] = rp.diffDataCenterCount;
+    // Go's VolumeInfo field order (its JSON follows the struct).
     return {
-      Id: v.id,
-      Size: v.datSize,
+      Collection: v.collection,
+      DiskType: location.diskType,
+      RemoteStorageName: v.info.files[0]?.backendId ?? "",
       ReplicaPlacement: placement,
       Ttl: { Count: v.superBlock.ttl.count, Unit: v.superBlock.ttl.unit },
-      DiskType: location.diskType,
+      Size: v.datSize,
+      DeletedByteCount: v.deletedBytes,
+      ModifiedAtSecond: v.lastModifiedSeconds,
+      Id: v.id,
       DiskId: diskId,
-      Collection: v.collection,
-      Version: v.version,
+      CompactRevision: v.superBlock.compactionRevision,
       FileCount: v.fileCount,
       DeleteCount: v.deletedCount,
-      DeletedByteCount: v.deletedBytes,
+      Version: v.version,
       ReadOnly: v.isReadOnly(),
-      CompactRevision: v.superBlock.compactionRevision,
-      ModifiedAtSecond: v.lastModifiedSeconds,
-      RemoteStorageName: v.info.files[0]?.backendId ?? "",
-      RemoteStorageKey: v.info.files[0]?.key ?? "",
+      ReadOnlyCanDelete: v.info.readOnlyCanDelete,
     };
   });
   list.sort((a, b) => a.Id - b.Id);

@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, ServerResponse } from "node:http";
 import { isIP, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { answerClientErrors, refuseUnsupportedVersion } from "./client-errors.js";
+import { answerClientErrors, goProtocol } from "./protocol.js";
 import type { Handler } from "./router.js";
 
 export interface HttpListener {
@@ -30,9 +30,9 @@ function listenOne(
   idleTimeoutSeconds: number,
 ): Promise<Server> {
   // Go accepts up to 1 MiB of request headers (http.DefaultMaxHeaderBytes); Node only 16 KiB.
-  const server = createServer({ keepAlive: true, noDelay: true, maxHeaderSize: 1 << 20 }, (req, res) => {
-    if (!refuseUnsupportedVersion(req, res)) handler(req, res);
-  });
+  handler = goProtocol(handler);
+  const server = createServer({ keepAlive: true, noDelay: true, maxHeaderSize: 1 << 20 }, handler);
+  answerClientErrors(server);
   // Node hands CONNECT to a separate event; weed's router answers it like any other method.
   server.on("connect", (req: IncomingMessage, socket: Duplex) => {
     const res = new ServerResponse(req);

@@ -23,6 +23,7 @@ import type { ServerContext } from "../context.js";
 import { parseFidPath } from "./fid-path.js";
 import { writeJson, writeJsonError } from "./respond.js";
 import { parseUpload, UploadError } from "./upload.js";
+import { parseQueryInto } from "./upload-go.js";
 
 export function setEtag(res: ServerResponse, etag: string): void {
   if (etag) res.setHeader("ETag", etag.startsWith('"') ? etag : `"${etag}"`);
@@ -34,6 +35,14 @@ export async function handleWrite(
   res: ServerResponse,
 ): Promise<void> {
   const url = new URL(req.url ?? "/", "http://x");
+  // weed parses the form before anything else: a malformed query is a 400 even without a token.
+  const rawUrl = req.url ?? "";
+  const queryAt = rawUrl.indexOf("?");
+  const queryError = queryAt < 0 ? undefined : parseQueryInto(new Map(), rawUrl.slice(queryAt + 1));
+  if (queryError !== undefined) {
+    writeJsonError(req, res, 400, queryError);
+    return;
+  }
   const path = parseFidPath(url.pathname);
   let volumeId: number;
   try {
@@ -60,10 +69,10 @@ export async function handleWrite(
     return;
   }
 
-  if (ctx.options.fixJpgOrientation && !upload.isGzipped && isJpegUpload(upload.mimeType, upload.fileName))
-    upload.data = await fixJpgOrientation(upload.data);
-
-  const n = newNeedle({ data: upload.data });
+  let data = upload.data;
+  if (ctx.options.fixJpgOrientation && isJpegUpload(upload.mimeType, upload.fileName))
+    data = await fixJpgOrientation(data);
+  const n = newNeedle({ data });
   if (Buffer.byteLength(upload.fileName) < 256) {
     n.name = Buffer.from(upload.fileName);
     n.flags |= FLAG_HAS_NAME;
@@ -138,16 +147,26 @@ export async function handleWrite(
         });
   replication.catch(() => undefined);
   let unchanged = false;
+  let localError: Error | undefined;
   try {
     if (volume) unchanged = volume.write(n, { fsync }).unchanged;
-    await replication;
   } catch (err) {
-    await replication.catch(() => undefined);
-    const readOnly = err instanceof VolumeError && err.kind === "read-only";
+    localError = err as Error;
+  }
+  const remoteError = await replication.then(
+    () => undefined,
+    (err: Error) => err,
+  );
+  if (localError || remoteError) {
+    // weed reports the local failure first, prefixed as its ReplicatedWrite does.
+    const readOnly = localError instanceof VolumeError && localError.kind === "read-only";
+    let message = localError ? `failed to write to local disk: ${localError.message}` : remoteError!.message;
     // Tell the client nothing was appended, so it may retry elsewhere safely (weed's header).
-    const plainWrite = !upload.fsync && !upload.replicate;
-    if (readOnly && plainWrite) res.setHeader("X-Seaweed-Write-Outcome", "refused-before-append");
-    writeJsonError(req, res, readOnly ? 409 : 500, (err as Error).message);
+    if (readOnly && remotes.length === 0 && !upload.fsync && !upload.replicate) {
+      res.setHeader("X-Seaweed-Write-Outcome", "refused-before-append");
+      message = `write refused before append: ${message}`;
+    }
+    writeJsonError(req, res, readOnly ? 409 : 500, message);
     return;
   }
   const etag = crcEtag(needleCrc(n.data));

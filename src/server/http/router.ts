@@ -98,7 +98,7 @@ export function publicRouter(ctx: ServerContext, store: StoreHandlers): Handler 
   };
 }
 
-/** weed's guard on writes and deletes: a client outside the white list gets an empty 401. */
+/** weed's guard.WhiteList around writes and deletes: a client outside the white list gets a bare 401. */
 function refusedByWhiteList(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): boolean {
   if (ctx.guard.isWhiteListed(remoteHost(req.socket.remoteAddress))) return false;
   endEmpty(res, 401);
@@ -174,8 +174,7 @@ export function needleHandlers(ctx: ServerContext): StoreHandlers {
       await handleWrite(ctx, req, res);
     }),
     delete: guarded(async (ctx, req, res) => {
-      if (refusedByWhiteList(ctx, req, res)) return;
-      await handleDelete(ctx, req, res);
+      if (!refusedByWhiteList(ctx, req, res)) await handleDelete(ctx, req, res);
     }),
   };
 }

@@ -17,6 +17,17 @@ const TYPES: Record<string, string> = {
 const assets = new Map<string, Buffer>();
 for (const name of readdirSync(ASSETS_DIR)) assets.set(name, readFileSync(join(ASSETS_DIR, name)));
 
+/** Go's http.NotFound, as its file server and its mux answer a path they have nothing for. */
+export function writeGoNotFound(req: IncomingMessage, res: ServerResponse): void {
+  const text = "404 page not found\n";
+  res.writeHead(404, {
+    "Content-Type": "text/plain; charset=utf-8",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Length": text.length,
+  });
+  res.end(req.method === "HEAD" ? undefined : text);
+}
+
 /** Serves a static asset when the path names one; returns false otherwise. */
 export function serveStatic(path: string, req: IncomingMessage, res: ServerResponse): boolean {
   let name: string | undefined;
@@ -24,6 +35,10 @@ export function serveStatic(path: string, req: IncomingMessage, res: ServerRespo
   else if (path.startsWith("/seaweedfsstatic/")) name = path.slice("/seaweedfsstatic/".length);
   if (name === undefined) return false;
   const body = assets.get(name);
+  if (!body && (req.method === "GET" || req.method === "HEAD")) {
+    writeGoNotFound(req, res);
+    return true;
+  }
   if (!body || (req.method !== "GET" && req.method !== "HEAD")) {
     // Go's file server: a plain-text "404 page not found".
     const text = "404 page not found\n";
