@@ -40,7 +40,6 @@ function listenOne(
     res.on("finish", () => socket.end());
     handler(req, res);
   });
-  answerClientErrors(server);
   // Uploads may legitimately take long; only idleness ends a connection.
   server.requestTimeout = 0;
   server.headersTimeout = Math.max(60_000, idleTimeoutSeconds * 1000);

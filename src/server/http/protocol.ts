@@ -91,13 +91,26 @@ export function goProtocol(handler: Handler): Handler {
   };
 }
 
+/**
+ * Emitted on a request whose client closed its side before the whole body arrived (Node's parser
+ * then reports the connection instead of ending the request); a request already marked when its
+ * handler starts reading is in bodiesCutShort. Its body reader fails with Go's "unexpected EOF".
+ */
+export const BODY_CUT_SHORT = "seaweed:body-cut-short";
+export const bodiesCutShort = new WeakSet<IncomingMessage>();
+
 /** Parse errors answered with Go's status codes, after the response in flight on the connection. */
 export function answerClientErrors(server: Server): void {
   // Node's header-count cap drops headers silently; Go has none, only the byte limit above.
   server.maxHeadersCount = 0;
+  // A client that half-closes after its request still gets the answer, as from Go; by default
+  // Node ends such a connection at once, losing the response of a request still being handled.
+  (server as Server & { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
     const code = err.code ?? "";
-    if (code === "ECONNRESET" || !socket.writable) {
+    // Bytes after a response that closed the connection (a body the handler did not read): Go has
+    // closed by then and says nothing more.
+    if (code === "ECONNRESET" || code === "HPE_CLOSED_CONNECTION" || !socket.writable) {
       socket.destroy();
       return;
     }
@@ -120,10 +133,21 @@ export function answerClientErrors(server: Server): void {
     const req = inFlight.req;
     if (req.complete && inFlight.writableFinished) return refuse(socket, status);
     // The connection ended inside a body: its reader sees Go's unexpected EOF and answers (400).
-    if (code === "HPE_INVALID_EOF_STATE" && !req.complete && req.listenerCount("error") > 0)
-      req.emit("error", new Error("unexpected EOF"));
-    // Go answers the request in flight, then drops a connection whose body or next bytes are broken.
-    if (inFlight.writableFinished) socket.end();
-    else inFlight.once("finish", () => socket.end());
+    const cutShort = code === "HPE_INVALID_EOF_STATE" && !req.complete;
+    if (cutShort) {
+      bodiesCutShort.add(req);
+      req.emit(BODY_CUT_SHORT);
+    }
+    // Go answers the request in flight, then the broken bytes that follow it (pipelined garbage)
+    // with their error; a body cut short has nothing after its answer. On prefinish the answer is
+    // queued on the socket, so ours follows it before Node ends the connection.
+    // Bytes after a complete request that form a whole line are a next request Go reads and
+    // refuses (400); a partial line or a broken body only ends the connection once it closes.
+    const packet = (err as Error & { rawPacket?: Buffer }).rawPacket;
+    const parsed = (err as Error & { bytesParsed?: number }).bytesParsed ?? 0;
+    const nextLine = req.complete && packet !== undefined && packet.subarray(parsed).includes(0x0a);
+    const after = () => (nextLine ? refuse(socket, status) : socket.end());
+    if (inFlight.writableFinished) after();
+    else inFlight.once("prefinish", after);
   });
 }

@@ -3,7 +3,7 @@
 // bytes once, at the end.
 
 import type { IncomingMessage } from "node:http";
-import { BODY_CUT_SHORT, bodiesCutShort } from "./client-errors.js";
+import { BODY_CUT_SHORT, bodiesCutShort } from "./protocol.js";
 
 /** The body of a request, one chunk at a time, paused between pulls. */
 export class RequestBody {
