@@ -18,6 +18,7 @@ import { toHttpAddress } from "../cluster/server-address.js";
 import { VolumeLookup } from "../cluster/volume-lookup.js";
 import { configInt, configString, type SecurityConfig } from "../security/config.js";
 import { Guard } from "../security/guard.js";
+import { grpcClientCredentials, httpsIdentity } from "../security/tls.js";
 import { leveldbNeedleMap } from "../storage/index/leveldb-map.js";
 import { Store } from "../storage/store/store.js";
 import type { OffsetWidth } from "../storage/types.js";
@@ -114,7 +115,9 @@ export async function startVolumeServer(
   const store = await openStore(options, options.offsetWidth || 4);
 
   let heartbeat: MasterHeartbeat | undefined;
-  const peers = new PeerClients();
+  // [grpc.volume] is our client identity towards masters and peers, as weed's LoadClientTLS.
+  const grpcCredentials = grpcClientCredentials(security);
+  const peers = new PeerClients(grpcCredentials);
   const ctx: ServerContext = {
     options,
     security,
@@ -158,31 +161,35 @@ export async function startVolumeServer(
     );
     log.info(`start volume server ${ctx.version} public at ${publicHttp.addresses.join(", ")}`);
   }
-  const adminHttp = await listenHttp(
-    adminRouter(ctx, storeHandlers),
-    options.bindIp,
-    options.port,
-    listenOptions,
-  );
-  log.info(`start volume server ${ctx.version} at ${adminHttp.addresses.join(", ")}`);
-
-  heartbeat = new MasterHeartbeat(options.masters, {
-    fullHeartbeat: () => fullHeartbeat(options, store, stateFile.state),
-    ecHeartbeat: () => ecHeartbeat(),
-    goodbyeHeartbeat: () => goodbyeHeartbeat(options),
-    onResponse: (response) => {
-      if (response.volumeSizeLimit !== 0n) store.volumeSizeLimit = Number(response.volumeSizeLimit);
-      store.preallocate = response.preallocate;
-    },
-    onRegistered: (master) => {
-      ctx.state.registered = true;
-      ctx.state.currentMaster = master;
-      if (options.offsetWidth === 0) void followMasterOffsetWidth(ctx, master);
-    },
-    onDisconnected: (master) => {
-      if (ctx.state.currentMaster === master) ctx.state.currentMaster = "";
-    },
+  // As weed: only the admin (cluster) port speaks HTTPS; a separate public port stays plain.
+  const tls = httpsIdentity(security);
+  const adminHttp = await listenHttp(adminRouter(ctx, storeHandlers), options.bindIp, options.port, {
+    ...listenOptions,
+    tls,
   });
+  log.info(`start volume server ${ctx.version} at ${tls ? "https://" : ""}${adminHttp.addresses.join(", ")}`);
+
+  heartbeat = new MasterHeartbeat(
+    options.masters,
+    {
+      fullHeartbeat: () => fullHeartbeat(options, store, stateFile.state),
+      ecHeartbeat: () => ecHeartbeat(),
+      goodbyeHeartbeat: () => goodbyeHeartbeat(options),
+      onResponse: (response) => {
+        if (response.volumeSizeLimit !== 0n) store.volumeSizeLimit = Number(response.volumeSizeLimit);
+        store.preallocate = response.preallocate;
+      },
+      onRegistered: (master) => {
+        ctx.state.registered = true;
+        ctx.state.currentMaster = master;
+        if (options.offsetWidth === 0) void followMasterOffsetWidth(ctx, master);
+      },
+      onDisconnected: (master) => {
+        if (ctx.state.currentMaster === master) ctx.state.currentMaster = "";
+      },
+    },
+    grpcCredentials,
+  );
   const beat = heartbeat;
   store.addListener({
     volumeAdded: (e) => beat.send(deltaHeartbeat(options, { newVolumes: [volumeShortInformation(e)] })),
