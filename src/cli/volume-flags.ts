@@ -160,4 +160,6 @@ export const HONOURED_FLAGS: ReadonlySet<string> = new Set([
   "v",
   "logtostderr",
   "alsologtostderr",
+  "metricsPort",
+  "metricsIp",
 ]);

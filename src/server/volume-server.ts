@@ -3,8 +3,8 @@
 // preStopSeconds, close public, admin and gRPC, then the store).
 
 import { accessSync, constants, statSync } from "node:fs";
-import type { VolumeServerOptions } from "../cli/options.js";
-import { PeerClients } from "../cluster/clients.js";
+import { joinHostPort, type VolumeServerOptions } from "../cli/options.js";
+import { PeerClients, unaryCall } from "../cluster/clients.js";
 import { MasterHeartbeat } from "../cluster/heartbeat.js";
 import {
   deltaHeartbeat,
@@ -16,6 +16,8 @@ import {
 } from "../cluster/heartbeat-message.js";
 import { toHttpAddress } from "../cluster/server-address.js";
 import { VolumeLookup } from "../cluster/volume-lookup.js";
+import { instrumentedStore, MetricsPusher, serveMetrics } from "../metrics/metrics-http.js";
+import { VolumeMetrics } from "../metrics/volume-metrics.js";
 import { configInt, configString, type SecurityConfig } from "../security/config.js";
 import { Guard } from "../security/guard.js";
 import { grpcClientCredentials, httpsIdentity } from "../security/tls.js";
@@ -146,7 +148,17 @@ export async function startVolumeServer(
   const grpc = await startGrpcServer(ctx);
   log.info(`gRPC server listening on ${grpc.addresses.join(", ")}`);
 
-  const storeHandlers = needleHandlers(ctx);
+  const metrics = new VolumeMetrics({
+    store,
+    concurrentUploadLimitBytes: options.concurrentUploadLimitBytes,
+    concurrentDownloadLimitBytes: options.concurrentDownloadLimitBytes,
+    inflightUploadBytes: () => ctx.uploads.bytes,
+    inflightDownloadBytes: () => ctx.downloads.bytes,
+  });
+  const metricsHttp =
+    options.metricsPort > 0 ? await serveMetrics(metrics, options.metricsIp, options.metricsPort) : undefined;
+  const pusher = new MetricsPusher(metrics, joinHostPort(options.ip, options.port));
+  const storeHandlers = instrumentedStore(needleHandlers(ctx), metrics);
   const listenOptions = {
     idleTimeoutSeconds: options.idleTimeoutSeconds,
     alsoLocalhost: options.listenOnLocalhost,
@@ -183,6 +195,12 @@ export async function startVolumeServer(
         ctx.state.registered = true;
         ctx.state.currentMaster = master;
         if (options.offsetWidth === 0) void followMasterOffsetWidth(ctx, master);
+        // As weed's checkWithMaster: the master's configuration names the metrics push gateway.
+        const client = peers.master(master);
+        unaryCall(client.getMasterConfiguration.bind(client), {}).then(
+          (c) => pusher.configure(c.metricsAddress, c.metricsIntervalSeconds),
+          (err: Error) => log.warn(`get master ${master} configuration: ${err.message}`),
+        );
       },
       onDisconnected: (master) => {
         if (ctx.state.currentMaster === master) ctx.state.currentMaster = "";
@@ -210,6 +228,8 @@ export async function startVolumeServer(
       await adminHttp.close(DRAIN_MS);
       await grpc.close(DRAIN_MS);
       ctx.peers.close();
+      pusher.stop();
+      metricsHttp?.close();
       store.close();
       log.info("shut down successfully");
     },

@@ -97,7 +97,7 @@ export interface Master {
   proc: Proc;
 }
 
-export async function startMaster(dir: string): Promise<Master> {
+export async function startMaster(dir: string, extra: string[] = []): Promise<Master> {
   const port = await freePort();
   const grpcPort = await freePort();
   const mdir = join(dir, "master");
@@ -113,6 +113,7 @@ export async function startMaster(dir: string): Promise<Master> {
       "-peers=none",
       "-volumeSizeLimitMB=32",
       "-defaultReplication=000",
+      ...extra,
     ],
     dir,
     "master",
