@@ -162,4 +162,11 @@ export const HONOURED_FLAGS: ReadonlySet<string> = new Set([
   "alsologtostderr",
   "metricsPort",
   "metricsIp",
+  "log_json",
+  "logdir",
+  "cpuprofile",
+  "memprofile",
+  "pprof",
+  "debug",
+  "debug.port",
 ]);

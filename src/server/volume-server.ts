@@ -17,6 +17,7 @@ import {
 import { toHttpAddress } from "../cluster/server-address.js";
 import { VolumeLookup } from "../cluster/volume-lookup.js";
 import { instrumentedStore, MetricsPusher, serveMetrics } from "../metrics/metrics-http.js";
+import { handleProfiling } from "../metrics/profiling.js";
 import { VolumeMetrics } from "../metrics/volume-metrics.js";
 import { configInt, configString, type SecurityConfig } from "../security/config.js";
 import { Guard } from "../security/guard.js";
@@ -175,10 +176,16 @@ export async function startVolumeServer(
   }
   // As weed: only the admin (cluster) port speaks HTTPS; a separate public port stays plain.
   const tls = httpsIdentity(security);
-  const adminHttp = await listenHttp(adminRouter(ctx, storeHandlers), options.bindIp, options.port, {
-    ...listenOptions,
-    tls,
-  });
+  const router = adminRouter(ctx, storeHandlers);
+  const adminHttp = await listenHttp(
+    options.profiling.pprof ? (req, res) => handleProfiling(req, res) || router(req, res) : router,
+    options.bindIp,
+    options.port,
+    {
+      ...listenOptions,
+      tls,
+    },
+  );
   log.info(`start volume server ${ctx.version} at ${tls ? "https://" : ""}${adminHttp.addresses.join(", ")}`);
 
   heartbeat = new MasterHeartbeat(
