@@ -20,6 +20,8 @@ import {
   scratchDir,
   startMaster,
   startProcess,
+  waitFor,
+  weedBinary,
 } from "../support/processes.js";
 import { type Leaf, makeCa, makeLeaf } from "./certs.js";
 
@@ -79,6 +81,7 @@ function servedCommonName(port: number, ca: string, client: Leaf): Promise<strin
 const { dir, cleanup } = scratchDir("wv-tls-");
 let master: Master;
 let volume: Proc;
+let filer: Proc | undefined;
 let port: number;
 let grpcPort: number;
 let ca: string;
@@ -101,6 +104,15 @@ before(async () => {
       "[grpc.volume]",
       `cert = "${server.cert}"`,
       `key = "${server.key}"`,
+      "[grpc.filer]",
+      `cert = "${masterLeaf.cert}"`,
+      `key = "${masterLeaf.key}"`,
+      // The filer reaches our HTTPS admin port with a client certificate.
+      "[https.client]",
+      "enabled = true",
+      `cert = "${client.cert}"`,
+      `key = "${client.key}"`,
+      `ca = "${ca}"`,
       "[https.volume]",
       `cert = "${server.cert}"`,
       `key = "${server.key}"`,
@@ -141,6 +153,7 @@ before(async () => {
 });
 
 after(async () => {
+  await filer?.stop();
   await volume?.stop();
   await master?.proc.stop();
   cleanup();
@@ -204,4 +217,30 @@ test("a certificate replaced on disk is served without a restart", async () => {
   // The heartbeat and HTTPS go on with the new identity.
   const r = await httpsCall(`https://127.0.0.1:${port}/status`, { ca, client });
   assert.equal(r.status, 200);
+});
+
+test("a Go filer writes and reads through our volume server over TLS", async () => {
+  const filerPort = await freePort();
+  const filerGrpc = await freePort();
+  filer = startProcess(
+    weedBinary(),
+    ["filer", "-ip=127.0.0.1", `-port=${filerPort}`, `-port.grpc=${filerGrpc}`].concat([
+      `-master=127.0.0.1:${master.port}.${master.grpcPort}`,
+      `-defaultStoreDir=${dir}`,
+    ]),
+    dir,
+    "filer",
+  );
+  const url = `http://127.0.0.1:${filerPort}/tls/hello.txt`;
+  await waitFor(`http://127.0.0.1:${filerPort}/`, (s) => s < 500);
+  const form = new FormData();
+  form.append("file", new Blob(["through the filer"]), "hello.txt");
+  const put = await fetch(url, { method: "POST", body: form });
+  assert.equal(put.status, 201, `${await put.text()}\n${filer.log()}`);
+  const get = await fetch(url);
+  assert.equal(await get.text(), "through the filer");
+  const meta = (await (await fetch(`${url}?metadata=true`)).json()) as { chunks: { file_id: string }[] };
+  const fid = meta.chunks[0]!.file_id;
+  const direct = await httpsCall(`https://127.0.0.1:${port}/${fid}`, { ca, client });
+  assert.equal(direct.body.toString(), "through the filer");
 });
