@@ -49,12 +49,14 @@ export class PemFiles {
     this.timer = setInterval(() => {
       const now = signature(this.paths);
       if (now === this.last) return;
+      const previous = this.contents;
       try {
-        const contents = this.paths.map((p) => readFileSync(p));
-        onChange(contents);
-        this.contents = contents;
+        this.contents = this.paths.map((p) => readFileSync(p));
+        onChange(this.contents);
         this.last = now;
       } catch (err) {
+        // Keep serving the previous certificate; the next tick tries again.
+        this.contents = previous;
         onError(err as Error);
       }
     }, intervalMs);

@@ -64,8 +64,7 @@ export function httpsIdentity(security: SecurityConfig): HttpsIdentity | undefin
   };
   return {
     options,
-    watch: (onChange, onError) =>
-      files.watch(certRefreshIntervalMs(), () => queueMicrotask(onChange), onError),
+    watch: (onChange, onError) => files.watch(certRefreshIntervalMs(), onChange, onError),
     close: () => files.close(),
   };
 }
