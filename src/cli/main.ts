@@ -2,6 +2,7 @@
 // `weed [global flags] volume [flags]`. Bad flags exit 2 with one line before anything is touched.
 
 import { readFileSync } from "node:fs";
+import { serveDebug, startExitProfiles } from "../metrics/profiling.js";
 import { loadSecurityConfig } from "../security/config.js";
 import { startVolumeServer } from "../server/volume-server.js";
 import { configureLog, log } from "../util/log.js";
@@ -70,7 +71,18 @@ async function main(): Promise<void> {
     fail((err as Error).message);
   }
 
-  configureLog({ verbosity: options.verbosity, json: parsed.values.get("log_json") === true });
+  configureLog({ verbosity: options.verbosity, ...options.logging });
+  const { profiling } = options;
+  // As weed: -pprof precludes -cpuprofile and -memprofile.
+  const writeProfiles = profiling.pprof
+    ? async () => undefined
+    : await startExitProfiles(profiling.cpuProfile, profiling.memProfile);
+  if (profiling.debug) {
+    await serveDebug(profiling.debugPort).then(
+      () => log.info(`profiling at http://0.0.0.0:${profiling.debugPort}/debug/pprof/`),
+      (err: Error) => log.error(`-debug.port=${profiling.debugPort}: ${err.message}`),
+    );
+  }
   if (parsed.rest.length > 0) log.warn(`ignoring extra arguments: ${parsed.rest.join(" ")}`);
   for (const name of options.notImplemented) log.warn(`flag -${name} is accepted but not yet implemented`);
   for (const warning of options.warnings) log.warn(warning);
@@ -82,13 +94,16 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info(`volume server received ${signal}, shutting down`);
-    server.shutdown().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error(`shutdown: ${(err as Error).message}`);
-        process.exit(1);
-      },
-    );
+    server
+      .shutdown()
+      .then(writeProfiles)
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error(`shutdown: ${(err as Error).message}`);
+          process.exit(1);
+        },
+      );
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));

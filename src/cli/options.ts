@@ -60,6 +60,10 @@ export interface VolumeServerOptions {
   /** Offset width of new volumes; 0 follows the master's build (4 until it is known). */
   offsetWidth: 0 | 4 | 5;
   verbosity: number;
+  /** Logging: glog's files under logDir, stderr, JSON lines (see util/log). */
+  logging: { logDir: string; logToStderr: boolean; alsoLogToStderr: boolean; json: boolean };
+  /** Profiling (see metrics/profiling): files written at exit, /debug/pprof on the admin or debug port. */
+  profiling: { cpuProfile: string; memProfile: string; pprof: boolean; debug: boolean; debugPort: number };
   /** Flags given on the command line that this server does not act on yet. */
   notImplemented: string[];
   /** Warnings to log at start-up (e.g. an unknown -index value falling back as Go's does). */
@@ -178,6 +182,19 @@ export function buildOptions(parsed: ParseResult): VolumeServerOptions {
     securityFile: str("securityFile") ? resolvePath(str("securityFile")) : "",
     offsetWidth: offsetBytes,
     verbosity: int("v"),
+    logging: {
+      logDir: str("logdir") ? resolvePath(str("logdir")) : "",
+      logToStderr: bool("logtostderr"),
+      alsoLogToStderr: bool("alsologtostderr"),
+      json: bool("log_json"),
+    },
+    profiling: {
+      cpuProfile: str("cpuprofile") ? resolvePath(str("cpuprofile")) : "",
+      memProfile: str("memprofile") ? resolvePath(str("memprofile")) : "",
+      pprof: bool("pprof"),
+      debug: bool("debug"),
+      debugPort: int("debug.port"),
+    },
     notImplemented: [...set].filter((name) => !HONOURED_FLAGS.has(name)),
     warnings,
   };

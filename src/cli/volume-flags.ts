@@ -161,4 +161,13 @@ export const HONOURED_FLAGS: ReadonlySet<string> = new Set([
   "v",
   "logtostderr",
   "alsologtostderr",
+  "metricsPort",
+  "metricsIp",
+  "log_json",
+  "logdir",
+  "cpuprofile",
+  "memprofile",
+  "pprof",
+  "debug",
+  "debug.port",
 ]);

@@ -3,8 +3,8 @@
 // preStopSeconds, close public, admin and gRPC, then the store).
 
 import { accessSync, constants, statSync } from "node:fs";
-import type { VolumeServerOptions } from "../cli/options.js";
-import { PeerClients } from "../cluster/clients.js";
+import { joinHostPort, type VolumeServerOptions } from "../cli/options.js";
+import { PeerClients, unaryCall } from "../cluster/clients.js";
 import { MasterHeartbeat } from "../cluster/heartbeat.js";
 import {
   deltaHeartbeat,
@@ -17,10 +17,12 @@ import {
 import { learnStorageBackends, learnStorageBackendsAtStart } from "../cluster/master-configuration.js";
 import { toHttpAddress } from "../cluster/server-address.js";
 import { VolumeLookup } from "../cluster/volume-lookup.js";
+import { instrumentedStore, MetricsPusher, serveMetrics } from "../metrics/metrics-http.js";
+import { handleProfiling } from "../metrics/profiling.js";
+import { VolumeMetrics } from "../metrics/volume-metrics.js";
 import { configInt, configString, type SecurityConfig } from "../security/config.js";
 import { Guard } from "../security/guard.js";
-import { loadStorageBackends } from "../storage/backend/backends.js";
-import { hasTieredVolumes } from "../storage/backend/tiered-dat.js";
+import { grpcClientCredentials, httpsIdentity } from "../security/tls.js";
 import { leveldbNeedleMap } from "../storage/index/leveldb-map.js";
 import { Store } from "../storage/store/store.js";
 import type { OffsetWidth } from "../storage/types.js";
@@ -121,6 +123,9 @@ export async function startVolumeServer(
   const store = await openStore(options, options.offsetWidth || 4);
 
   let heartbeat: MasterHeartbeat | undefined;
+  // [grpc.volume] is our client identity towards masters and peers, as weed's LoadClientTLS.
+  const grpcCredentials = grpcClientCredentials(security);
+  const peers = new PeerClients(grpcCredentials);
   const ctx: ServerContext = {
     options,
     security,
@@ -149,7 +154,17 @@ export async function startVolumeServer(
   const grpc = await startGrpcServer(ctx);
   log.info(`gRPC server listening on ${grpc.addresses.join(", ")}`);
 
-  const storeHandlers = needleHandlers(ctx);
+  const metrics = new VolumeMetrics({
+    store,
+    concurrentUploadLimitBytes: options.concurrentUploadLimitBytes,
+    concurrentDownloadLimitBytes: options.concurrentDownloadLimitBytes,
+    inflightUploadBytes: () => ctx.uploads.bytes,
+    inflightDownloadBytes: () => ctx.downloads.bytes,
+  });
+  const metricsHttp =
+    options.metricsPort > 0 ? await serveMetrics(metrics, options.metricsIp, options.metricsPort) : undefined;
+  const pusher = new MetricsPusher(metrics, joinHostPort(options.ip, options.port));
+  const storeHandlers = instrumentedStore(needleHandlers(ctx), metrics);
   const listenOptions = {
     idleTimeoutSeconds: options.idleTimeoutSeconds,
     alsoLocalhost: options.listenOnLocalhost,
@@ -164,33 +179,47 @@ export async function startVolumeServer(
     );
     log.info(`start volume server ${ctx.version} public at ${publicHttp.addresses.join(", ")}`);
   }
+  // As weed: only the admin (cluster) port speaks HTTPS; a separate public port stays plain.
+  const tls = httpsIdentity(security);
+  const router = adminRouter(ctx, storeHandlers);
   const adminHttp = await listenHttp(
-    adminRouter(ctx, storeHandlers),
+    options.profiling.pprof ? (req, res) => handleProfiling(req, res) || router(req, res) : router,
     options.bindIp,
     options.port,
-    listenOptions,
+    {
+      ...listenOptions,
+      tls,
+    },
   );
-  log.info(`start volume server ${ctx.version} at ${adminHttp.addresses.join(", ")}`);
+  log.info(`start volume server ${ctx.version} at ${tls ? "https://" : ""}${adminHttp.addresses.join(", ")}`);
 
-  heartbeat = new MasterHeartbeat(options.masters, {
-    fullHeartbeat: () => fullHeartbeat(options, store, stateFile.state),
-    ecHeartbeat: () => ecHeartbeat(),
-    goodbyeHeartbeat: () => goodbyeHeartbeat(options),
-    onResponse: (response) => {
-      if (response.volumeSizeLimit !== 0n) store.volumeSizeLimit = Number(response.volumeSizeLimit);
-      store.preallocate = response.preallocate;
-      loadStorageBackends(response.storageBackends);
+  heartbeat = new MasterHeartbeat(
+    options.masters,
+    {
+      fullHeartbeat: () => fullHeartbeat(options, store, stateFile.state),
+      ecHeartbeat: () => ecHeartbeat(),
+      goodbyeHeartbeat: () => goodbyeHeartbeat(options),
+      onResponse: (response) => {
+        if (response.volumeSizeLimit !== 0n) store.volumeSizeLimit = Number(response.volumeSizeLimit);
+        store.preallocate = response.preallocate;
+      },
+      onRegistered: (master) => {
+        ctx.state.registered = true;
+        ctx.state.currentMaster = master;
+        if (options.offsetWidth === 0) void followMasterOffsetWidth(ctx, master);
+        // As weed's checkWithMaster: the master's configuration names the metrics push gateway.
+        const client = peers.master(master);
+        unaryCall(client.getMasterConfiguration.bind(client), {}).then(
+          (c) => pusher.configure(c.metricsAddress, c.metricsIntervalSeconds),
+          (err: Error) => log.warn(`get master ${master} configuration: ${err.message}`),
+        );
+      },
+      onDisconnected: (master) => {
+        if (ctx.state.currentMaster === master) ctx.state.currentMaster = "";
+      },
     },
-    onRegistered: (master) => {
-      ctx.state.registered = true;
-      ctx.state.currentMaster = master;
-      if (options.offsetWidth === 0) void followMasterOffsetWidth(ctx, master);
-      void learnStorageBackends(ctx.peers, master);
-    },
-    onDisconnected: (master) => {
-      if (ctx.state.currentMaster === master) ctx.state.currentMaster = "";
-    },
-  });
+    grpcCredentials,
+  );
   const beat = heartbeat;
   store.addListener({
     volumeAdded: (e) => beat.send(deltaHeartbeat(options, { newVolumes: [volumeShortInformation(e)] })),
@@ -211,6 +240,8 @@ export async function startVolumeServer(
       await adminHttp.close(DRAIN_MS);
       await grpc.close(DRAIN_MS);
       ctx.peers.close();
+      pusher.stop();
+      metricsHttp?.close();
       store.close();
       log.info("shut down successfully");
     },

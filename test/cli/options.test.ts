@@ -54,9 +54,9 @@ test("masters: -mserver overrides -master; durations and sizes convert", () => {
 });
 
 test("flags given but not honoured yet are named", () => {
-  assert.deepEqual(options("-port=1", "-pprof", "-compactionMBps=5", "-metricsPort=9").notImplemented, [
-    "pprof",
-    "metricsPort",
+  assert.deepEqual(options("-port=1", "-log_compress", "-compactionMBps=5", "-vmodule=x=1").notImplemented, [
+    "log_compress",
+    "vmodule",
   ]);
 });
 

@@ -97,7 +97,6 @@ export interface Master {
   proc: Proc;
 }
 
-/** `extra` flags go last, so they override the defaults (e.g. -volumeSizeLimitMB=1). */
 export async function startMaster(dir: string, extra: string[] = []): Promise<Master> {
   const port = await freePort();
   const grpcPort = await freePort();

@@ -1,8 +1,9 @@
 // The gRPC listener serving volume_server_pb.VolumeServer. Each area of RPCs lives in its own file
 // (as weed's volume_grpc_*.go); RPCs not built yet answer UNIMPLEMENTED with their name.
 
-import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { Server, type ServerCredentials } from "@grpc/grpc-js";
 import { type VolumeServerServer, VolumeServerService } from "../../pb/volume_server.js";
+import { grpcServerCredentials } from "../../security/tls.js";
 import type { ServerContext } from "../context.js";
 import { isLoopbackOrWildcard } from "../http/listeners.js";
 import { adminService } from "./admin.js";
@@ -37,11 +38,9 @@ function hostPort(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-function bind(server: Server, address: string): Promise<number> {
+function bind(server: Server, address: string, credentials: ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) =>
-      err ? reject(err) : resolve(port),
-    );
+    server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port)));
   });
 }
 
@@ -63,11 +62,13 @@ export async function startGrpcServer(ctx: ServerContext): Promise<GrpcListener>
   server.addService(VolumeServerService, implementation);
 
   const { bindIp, grpcPort, listenOnLocalhost } = ctx.options;
+  // [grpc.volume] cert/key with [grpc.ca]: mutual TLS, as weed's LoadServerTLS.
+  const credentials = grpcServerCredentials(ctx.security);
   const addresses = [hostPort(bindIp, grpcPort)];
-  await bind(server, addresses[0]!);
+  await bind(server, addresses[0]!, credentials);
   if (listenOnLocalhost && !isLoopbackOrWildcard(bindIp)) {
     const local = hostPort("localhost", grpcPort);
-    await bind(server, local).then(
+    await bind(server, local, credentials).then(
       () => addresses.push(local),
       () => undefined,
     );

@@ -1,10 +1,13 @@
 // HTTP listeners with weed's conventions: bind to -ip.bind (or -ip), and also to localhost when no
-// explicit bind address was given; a connection idle for -idleTimeout seconds is closed.
+// explicit bind address was given; a connection idle for -idleTimeout seconds is closed. With an
+// HTTPS identity ([https.volume]) the listener speaks TLS and takes rotated certificates live.
 
 import { createServer, type IncomingMessage, type Server, ServerResponse } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { isIP, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { answerClientErrors, goProtocol } from "./protocol.js";
+import type { HttpsIdentity } from "../../security/tls.js";
+import { log } from "../../util/log.js";
 import type { Handler } from "./router.js";
 
 export interface HttpListener {
@@ -28,11 +31,13 @@ function listenOne(
   host: string,
   port: number,
   idleTimeoutSeconds: number,
+  tls: HttpsIdentity | undefined,
 ): Promise<Server> {
   // Go accepts up to 1 MiB of request headers (http.DefaultMaxHeaderBytes); Node only 16 KiB.
-  handler = goProtocol(handler);
-  const server = createServer({ keepAlive: true, noDelay: true, maxHeaderSize: 1 << 20 }, handler);
-  answerClientErrors(server);
+  const httpOptions = { keepAlive: true, noDelay: true, maxHeaderSize: 1 << 20 };
+  const server: Server = tls
+    ? createHttpsServer({ ...httpOptions, ...tls.options() }, handler)
+    : createServer(httpOptions, handler);
   // Node hands CONNECT to a separate event; weed's router answers it like any other method.
   server.on("connect", (req: IncomingMessage, socket: Duplex) => {
     const res = new ServerResponse(req);
@@ -58,22 +63,33 @@ export async function listenHttp(
   handler: Handler,
   host: string,
   port: number,
-  options: { idleTimeoutSeconds: number; alsoLocalhost: boolean },
+  options: { idleTimeoutSeconds: number; alsoLocalhost: boolean; tls?: HttpsIdentity | undefined },
 ): Promise<HttpListener> {
-  const servers = [await listenOne(handler, host, port, options.idleTimeoutSeconds)];
+  const { tls } = options;
+  const servers = [await listenOne(handler, host, port, options.idleTimeoutSeconds, tls)];
   if (options.alsoLocalhost && !isLoopbackOrWildcard(host)) {
     // As weed: a failure to also listen on localhost is not fatal.
-    await listenOne(handler, "localhost", port, options.idleTimeoutSeconds).then(
+    await listenOne(handler, "localhost", port, options.idleTimeoutSeconds, tls).then(
       (s) => servers.push(s),
       () => undefined,
     );
   }
+  tls?.watch(
+    () => {
+      for (const s of servers) (s as HttpsServer).setSecureContext(tls.options());
+      log.info(`reloaded the HTTPS certificate of port ${port}`);
+    },
+    (err) => log.warn(`reloading the HTTPS certificate of port ${port}: ${err.message}`),
+  );
   return {
     addresses: servers.map((s) => {
       const a = s.address();
       return typeof a === "string" ? a : `${a?.address}:${a?.port}`;
     }),
-    close: (graceMs) => Promise.all(servers.map((s) => closeServer(s, graceMs))).then(() => undefined),
+    close: (graceMs) => {
+      tls?.close();
+      return Promise.all(servers.map((s) => closeServer(s, graceMs))).then(() => undefined);
+    },
   };
 }
 
