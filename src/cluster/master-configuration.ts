@@ -1,11 +1,17 @@
 // What a volume server learns from the master's GetMasterConfiguration (weed's checkWithMaster):
-// the tier backends configured in the master's master.toml ([storage.backend.<type>.<id>]).
+// the tier backends configured in the master's master.toml ([storage.backend.<type>.<id>]), and
+// the metrics push gateway (returned for the caller).
 
+import type { GetMasterConfigurationResponse } from "../pb/master.js";
 import { loadStorageBackends } from "../storage/backend/backends.js";
 import { log } from "../util/log.js";
 import { type PeerClients, unaryCall } from "./clients.js";
 
-export async function learnStorageBackends(peers: PeerClients, master: string): Promise<boolean> {
+/** Asks the master for its configuration and records its tier backends; undefined on failure. */
+export async function checkWithMaster(
+  peers: PeerClients,
+  master: string,
+): Promise<GetMasterConfigurationResponse | undefined> {
   try {
     const client = peers.master(master);
     const answer = await unaryCall(
@@ -14,10 +20,10 @@ export async function learnStorageBackends(peers: PeerClients, master: string): 
       { deadline: Date.now() + 10_000 },
     );
     loadStorageBackends(answer.storageBackends);
-    return true;
+    return answer;
   } catch (err) {
     log.warn(`get master ${master} configuration: ${(err as Error).message}`);
-    return false;
+    return undefined;
   }
 }
 
@@ -27,7 +33,7 @@ export async function learnStorageBackends(peers: PeerClients, master: string): 
  */
 export async function learnStorageBackendsAtStart(peers: PeerClients, masters: string[]): Promise<void> {
   for (let round = 0; round < 5; round++) {
-    for (const master of masters) if (await learnStorageBackends(peers, master)) return;
+    for (const master of masters) if (await checkWithMaster(peers, master)) return;
     await new Promise((r) => setTimeout(r, 1790));
   }
 }

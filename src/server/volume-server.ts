@@ -4,7 +4,7 @@
 
 import { accessSync, constants, statSync } from "node:fs";
 import { joinHostPort, type VolumeServerOptions } from "../cli/options.js";
-import { PeerClients, unaryCall } from "../cluster/clients.js";
+import { PeerClients } from "../cluster/clients.js";
 import { MasterHeartbeat } from "../cluster/heartbeat.js";
 import {
   deltaHeartbeat,
@@ -14,7 +14,7 @@ import {
   stateHeartbeat,
   volumeShortInformation,
 } from "../cluster/heartbeat-message.js";
-import { learnStorageBackends, learnStorageBackendsAtStart } from "../cluster/master-configuration.js";
+import { checkWithMaster, learnStorageBackendsAtStart } from "../cluster/master-configuration.js";
 import { toHttpAddress } from "../cluster/server-address.js";
 import { VolumeLookup } from "../cluster/volume-lookup.js";
 import { instrumentedStore, MetricsPusher, serveMetrics } from "../metrics/metrics-http.js";
@@ -23,6 +23,8 @@ import { VolumeMetrics } from "../metrics/volume-metrics.js";
 import { configInt, configString, type SecurityConfig } from "../security/config.js";
 import { Guard } from "../security/guard.js";
 import { grpcClientCredentials, httpsIdentity } from "../security/tls.js";
+import { loadStorageBackends } from "../storage/backend/backends.js";
+import { hasTieredVolumes } from "../storage/backend/tiered-dat.js";
 import { leveldbNeedleMap } from "../storage/index/leveldb-map.js";
 import { Store } from "../storage/store/store.js";
 import type { OffsetWidth } from "../storage/types.js";
@@ -116,16 +118,15 @@ export async function startVolumeServer(
     readExpiresAfterSeconds: configInt(security, "jwt.signing.read.expires_after_seconds", 60),
   });
   const stateFile = StateFile.open(options.idxFolder || options.folders[0]!.directory);
-  const peers = new PeerClients();
+  // [grpc.volume] is our client identity towards masters and peers, as weed's LoadClientTLS.
+  const grpcCredentials = grpcClientCredentials(security);
+  const peers = new PeerClients(grpcCredentials);
   if (hasTieredVolumes(options.folders.map((f) => f.directory))) {
     await learnStorageBackendsAtStart(peers, options.masters);
   }
   const store = await openStore(options, options.offsetWidth || 4);
 
   let heartbeat: MasterHeartbeat | undefined;
-  // [grpc.volume] is our client identity towards masters and peers, as weed's LoadClientTLS.
-  const grpcCredentials = grpcClientCredentials(security);
-  const peers = new PeerClients(grpcCredentials);
   const ctx: ServerContext = {
     options,
     security,
@@ -202,17 +203,16 @@ export async function startVolumeServer(
       onResponse: (response) => {
         if (response.volumeSizeLimit !== 0n) store.volumeSizeLimit = Number(response.volumeSizeLimit);
         store.preallocate = response.preallocate;
+        loadStorageBackends(response.storageBackends);
       },
       onRegistered: (master) => {
         ctx.state.registered = true;
         ctx.state.currentMaster = master;
         if (options.offsetWidth === 0) void followMasterOffsetWidth(ctx, master);
-        // As weed's checkWithMaster: the master's configuration names the metrics push gateway.
-        const client = peers.master(master);
-        unaryCall(client.getMasterConfiguration.bind(client), {}).then(
-          (c) => pusher.configure(c.metricsAddress, c.metricsIntervalSeconds),
-          (err: Error) => log.warn(`get master ${master} configuration: ${err.message}`),
-        );
+        // As weed's checkWithMaster: tier backends, and the metrics push gateway.
+        void checkWithMaster(peers, master).then((c) => {
+          if (c) pusher.configure(c.metricsAddress, c.metricsIntervalSeconds);
+        });
       },
       onDisconnected: (master) => {
         if (ctx.state.currentMaster === master) ctx.state.currentMaster = "";

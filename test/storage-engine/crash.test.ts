@@ -60,6 +60,8 @@ test(`acknowledged writes survive SIGKILL, ${ROUNDS} rounds`, async () => {
 
   const acknowledged = new Map<string, string>(); // fid -> sha256 of the body
   const deleted = new Set<string>();
+  // Deletes sent whose answer may have been lost to the kill: gone or intact are both correct.
+  const deleteSent = new Set<string>();
   let key = 1;
   for (let round = 0; round < ROUNDS; round++) {
     let stop = false;
@@ -78,6 +80,7 @@ test(`acknowledged writes survive SIGKILL, ${ROUNDS} rounds`, async () => {
           await r.arrayBuffer();
           if (r.status === 201) acknowledged.set(fid, createHash("sha256").update(body).digest("hex"));
           if (id % 5 === 0 && r.status === 201) {
+            deleteSent.add(fid);
             const d = await fetch(`${url}/${fid}`, { method: "DELETE" });
             await d.arrayBuffer();
             if (d.status === 202) deleted.add(fid);
@@ -100,6 +103,11 @@ test(`acknowledged writes survive SIGKILL, ${ROUNDS} rounds`, async () => {
       const body = Buffer.from(await r.arrayBuffer());
       if (deleted.has(fid)) {
         assert.equal(r.status, 404, `round ${round}: deleted ${fid} came back`);
+        continue;
+      }
+      if (deleteSent.has(fid) && r.status === 404) {
+        // Its delete reached the server before the kill; once gone, it must stay gone.
+        deleted.add(fid);
         continue;
       }
       assert.equal(r.status, 200, `round ${round}: acknowledged ${fid} lost`);
