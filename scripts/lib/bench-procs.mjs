@@ -189,6 +189,19 @@ export async function masterDataNodes(master) {
 }
 
 /**
+ * How our server starts: BENCH_CPU_PROF=DIR runs node with a V8 CPU profile written into DIR when
+ * the server exits, for a look at the hot functions under the bench's load.
+ */
+function oursCommand(args) {
+  const dir = process.env.BENCH_CPU_PROF;
+  if (!dir) return [launcher, args];
+  return [
+    process.execPath,
+    ["--cpu-prof", `--cpu-prof-dir=${dir}`, join(root, "dist/src/cli/main.js"), ...args],
+  ];
+}
+
+/**
  * A volume server, Go's (`weed volume`) or ours (bin/weed-volume), with the same flags, on a fresh
  * data directory, returned once it is healthy and the master lists it as its only data node.
  */
@@ -209,7 +222,7 @@ export async function startVolume(kind, weed, master, workDir) {
   const child =
     kind === "go"
       ? startChild(weed, ["volume", ...args], { logFile, cwd: workDir })
-      : startChild(launcher, args, { logFile, cwd: workDir });
+      : startChild(...oursCommand(args), { logFile, cwd: workDir });
   const address = `${IP}:${port}`;
   const url = `http://${address}`;
   try {

@@ -65,6 +65,23 @@ function unescapePath(p: string): string | undefined {
 }
 
 const NO_IMAGE_OPS: ImageOps = {};
+const NO_QUERY = new URLSearchParams();
+
+/**
+ * A request target that URL parsing leaves as it is: an absolute path of letters, digits and
+ * ",_-/." with no query, no escapes, no dot segment ("/." starts one) and not "//" first (a host).
+ */
+function isPlainPath(p: string): boolean {
+  if (p.charCodeAt(0) !== 0x2f || p.charCodeAt(1) === 0x2f) return false;
+  for (let i = 1; i < p.length; i++) {
+    const c = p.charCodeAt(i);
+    if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a)) continue;
+    if (c === 0x2c || c === 0x5f || c === 0x2d || c === 0x2f) continue;
+    if (c === 0x2e && p.charCodeAt(i - 1) !== 0x2f) continue;
+    return false;
+  }
+  return true;
+}
 
 /** The image transforms a read asks for: only ever in its query, so most reads skip the lookups. */
 function imageOpsOf(ext: string, query: URLSearchParams): ImageOps {
@@ -146,9 +163,11 @@ export async function handleRead(
 ): Promise<void> {
   const rawUrl = req.url ?? "/";
   const q = rawUrl.indexOf("?");
-  const url = new URL(rawUrl, "http://x");
-  const query = url.searchParams;
-  const decoded = unescapePath(url.pathname);
+  const plain = isPlainPath(rawUrl);
+  // Most reads are a bare /vid,fid: WHATWG URL parsing would return it unchanged, so it is skipped.
+  const url = plain ? undefined : new URL(rawUrl, "http://x");
+  const query = url ? url.searchParams : NO_QUERY;
+  const decoded = url ? unescapePath(url.pathname) : rawUrl;
   if (decoded === undefined) {
     endStatus(req, res, 400);
     return;
@@ -170,7 +189,7 @@ export async function handleRead(
   }
   const volume = ctx.store.findVolume(volumeId);
   if (!volume) {
-    await serveRemoteVolume(ctx, req, res, url, path, volumeId);
+    await serveRemoteVolume(ctx, req, res, url ?? new URL(rawUrl, "http://x"), path, volumeId);
     return;
   }
 
