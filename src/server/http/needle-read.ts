@@ -24,7 +24,7 @@ import type { ServerContext } from "../context.js";
 import { type ChunkManifest, loadChunkManifest } from "./chunk-manifest.js";
 import { checkConditional, httpDate, needleEtag } from "./conditional.js";
 import { extOf, headerValue, parseReadQuery, type ReadQuery } from "./content-type.js";
-import { type FidPath, parseFidPath } from "./fid-path.js";
+import { type FidPath, isPlainPath, parseFidPath } from "./fid-path.js";
 import { chunkedSource } from "./needle-read-chunked.js";
 import {
   bufferSource,
@@ -66,22 +66,6 @@ function unescapePath(p: string): string | undefined {
 
 const NO_IMAGE_OPS: ImageOps = {};
 const NO_QUERY = new URLSearchParams();
-
-/**
- * A request target that URL parsing leaves as it is: an absolute path of letters, digits and
- * ",_-/." with no query, no escapes, no dot segment ("/." starts one) and not "//" first (a host).
- */
-function isPlainPath(p: string): boolean {
-  if (p.charCodeAt(0) !== 0x2f || p.charCodeAt(1) === 0x2f) return false;
-  for (let i = 1; i < p.length; i++) {
-    const c = p.charCodeAt(i);
-    if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a)) continue;
-    if (c === 0x2c || c === 0x5f || c === 0x2d || c === 0x2f) continue;
-    if (c === 0x2e && p.charCodeAt(i - 1) !== 0x2f) continue;
-    return false;
-  }
-  return true;
-}
 
 /** The image transforms a read asks for: only ever in its query, so most reads skip the lookups. */
 function imageOpsOf(ext: string, query: URLSearchParams): ImageOps {
