@@ -11,6 +11,9 @@
 //                          [--servers go,ours] [--weed-benchmark-n N] [--no-weed-benchmark]
 //                          [--out DIR] [--keep]
 //
+// BENCH_CPU_PROF=DIR writes a V8 CPU profile of each of our servers into DIR; SEAWEED_READERS=N
+// runs ours with N reader processes (ARCHITECTURE.md, "Using every core").
+//
 // Needs the server built (npm run build) and, for the default load generator, wrk on PATH
 // (apt-get install -y wrk); without it the Node worker-thread generator is used.
 

@@ -4,7 +4,7 @@
 // on Ctrl-C.
 
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -189,6 +189,19 @@ export async function masterDataNodes(master) {
 }
 
 /**
+ * How our server starts: BENCH_CPU_PROF=DIR runs node with a V8 CPU profile written into DIR when
+ * the server exits, for a look at the hot functions under the bench's load.
+ */
+function oursCommand(args) {
+  const dir = process.env.BENCH_CPU_PROF;
+  if (!dir) return [launcher, args];
+  return [
+    process.execPath,
+    ["--cpu-prof", `--cpu-prof-dir=${dir}`, join(root, "dist/src/cli/main.js"), ...args],
+  ];
+}
+
+/**
  * A volume server, Go's (`weed volume`) or ours (bin/weed-volume), with the same flags, on a fresh
  * data directory, returned once it is healthy and the master lists it as its only data node.
  */
@@ -209,7 +222,7 @@ export async function startVolume(kind, weed, master, workDir) {
   const child =
     kind === "go"
       ? startChild(weed, ["volume", ...args], { logFile, cwd: workDir })
-      : startChild(launcher, args, { logFile, cwd: workDir });
+      : startChild(...oursCommand(args), { logFile, cwd: workDir });
   const address = `${IP}:${port}`;
   const url = `http://${address}`;
   try {
@@ -259,7 +272,21 @@ export function volumeLogTail(volume, lines = 30) {
 const CLOCK_TICKS = 100; // USER_HZ; `getconf CLK_TCK` is 100 on every Linux this runs on
 
 /** User + system CPU seconds a process has used so far (all its threads), or NaN when gone. */
-export function cpuSeconds(pid) {
+/** A process and its descendants (our server's reader processes, SEAWEED_READERS). */
+function processTree(pid) {
+  const all = [pid];
+  for (let i = 0; i < all.length; i++) {
+    try {
+      for (const task of readdirSync(`/proc/${all[i]}/task`)) {
+        const kids = readFileSync(`/proc/${all[i]}/task/${task}/children`, "utf8").trim();
+        if (kids) for (const kid of kids.split(" ")) all.push(Number(kid));
+      }
+    } catch {}
+  }
+  return all;
+}
+
+function ownCpuSeconds(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -268,6 +295,16 @@ export function cpuSeconds(pid) {
   } catch {
     return Number.NaN;
   }
+}
+
+/** CPU seconds used so far by a process and its descendants. */
+export function cpuSeconds(pid) {
+  let total = 0;
+  for (const p of processTree(pid)) {
+    const own = ownCpuSeconds(p);
+    if (p === pid || !Number.isNaN(own)) total += own;
+  }
+  return total;
 }
 
 function statusKb(pid, field) {
@@ -280,6 +317,16 @@ function statusKb(pid, field) {
   }
 }
 
+/** A field of /proc/<pid>/status summed over the process and its descendants. */
+function treeKb(pid, field) {
+  let total = 0;
+  for (const p of processTree(pid)) {
+    const kb = statusKb(p, field);
+    if (p === pid || !Number.isNaN(kb)) total += kb;
+  }
+  return total;
+}
+
 /**
  * Peak resident memory of a process over a stretch of time: VmHWM is reset at the start (writing 5
  * to clear_refs, when permitted) and VmRSS is sampled every `everyMs`; `stop()` answers the larger
@@ -287,22 +334,25 @@ function statusKb(pid, field) {
  */
 export function memorySampler(pid, everyMs = 100) {
   let hwmReset = false;
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, "5");
-    hwmReset = true;
-  } catch {}
-  let peak = statusKb(pid, "VmRSS");
+  for (const p of processTree(pid)) {
+    try {
+      writeFileSync(`/proc/${p}/clear_refs`, "5");
+      hwmReset = true;
+    } catch {}
+  }
+  let peak = treeKb(pid, "VmRSS");
   const timer = setInterval(() => {
-    const rss = statusKb(pid, "VmRSS");
+    const rss = treeKb(pid, "VmRSS");
     if (rss > peak) peak = rss;
   }, everyMs);
   return {
     stop() {
       clearInterval(timer);
-      const rss = statusKb(pid, "VmRSS");
+      const rss = treeKb(pid, "VmRSS");
       if (rss > peak) peak = rss;
       if (hwmReset) {
-        const hwm = statusKb(pid, "VmHWM");
+        // Summed per-process peaks: an upper bound when there are several processes.
+        const hwm = treeKb(pid, "VmHWM");
         if (hwm > peak) peak = hwm;
       }
       return peak;

@@ -36,6 +36,7 @@ import { InflightLimiter } from "./http/inflight.js";
 import { type HttpListener, listenHttp } from "./http/listeners.js";
 import { adminRouter, needleHandlers, publicRouter } from "./http/router.js";
 import { StateFile } from "./state-file.js";
+import { readerCount, startReaders } from "./workers/readers.js";
 
 export interface RunningVolumeServer {
   context: ServerContext;
@@ -171,28 +172,21 @@ export async function startVolumeServer(
     alsoLocalhost: options.listenOnLocalhost,
   };
   let publicHttp: HttpListener | undefined;
+  const publicHandler = publicRouter(ctx, storeHandlers);
+  const adminHandler = adminRouter(ctx, storeHandlers);
   if (options.publicPort !== options.port) {
-    publicHttp = await listenHttp(
-      publicRouter(ctx, storeHandlers),
-      options.bindIp,
-      options.publicPort,
-      listenOptions,
-    );
+    publicHttp = await listenHttp(publicHandler, options.bindIp, options.publicPort, listenOptions);
     log.info(`start volume server ${ctx.version} public at ${publicHttp.addresses.join(", ")}`);
   }
-  // As weed: only the admin (cluster) port speaks HTTPS; a separate public port stays plain.
-  const tls = httpsIdentity(security);
-  const router = adminRouter(ctx, storeHandlers);
-  const adminHttp = await listenHttp(
-    options.profiling.pprof ? (req, res) => handleProfiling(req, res) || router(req, res) : router,
-    options.bindIp,
-    options.port,
-    {
-      ...listenOptions,
-      tls,
-    },
-  );
-  log.info(`start volume server ${ctx.version} at ${tls ? "https://" : ""}${adminHttp.addresses.join(", ")}`);
+  const adminHttp = await listenHttp(adminHandler, options.bindIp, options.port, listenOptions);
+  log.info(`start volume server ${ctx.version} at ${adminHttp.addresses.join(", ")}`);
+  const readers =
+    readerCount() > 0
+      ? await startReaders(ctx, readerCount(), [
+          { name: "admin", listener: adminHttp, handler: adminHandler },
+          ...(publicHttp ? [{ name: "public" as const, listener: publicHttp, handler: publicHandler }] : []),
+        ])
+      : undefined;
 
   heartbeat = new MasterHeartbeat(
     options.masters,
@@ -236,6 +230,8 @@ export async function startVolumeServer(
         log.info(`stop send heartbeat and wait ${options.preStopSeconds} seconds until shutdown ...`);
         await new Promise((r) => setTimeout(r, options.preStopSeconds * 1000));
       }
+      // Readers accept on the same sockets: they stop first.
+      await readers?.stop();
       await publicHttp?.close(DRAIN_MS);
       await adminHttp.close(DRAIN_MS);
       await grpc.close(DRAIN_MS);

@@ -45,3 +45,19 @@ export function parseFidPath(path: string): FidPath {
     ? { volumeId, fid: path.slice(comma + 1, dot), filename: "", ext: path.slice(dot), volumeIdOnly: false }
     : { volumeId, fid: path.slice(comma + 1), filename: "", ext: "", volumeIdOnly: false };
 }
+
+/**
+ * A request target that URL parsing leaves as it is: an absolute path of letters, digits and
+ * ",_-/." with no query, no escapes, no dot segment ("/." starts one) and not "//" first (a host).
+ */
+export function isPlainPath(p: string): boolean {
+  if (p.charCodeAt(0) !== 0x2f || p.charCodeAt(1) === 0x2f) return false;
+  for (let i = 1; i < p.length; i++) {
+    const c = p.charCodeAt(i);
+    if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a)) continue;
+    if (c === 0x2c || c === 0x5f || c === 0x2d || c === 0x2f) continue;
+    if (c === 0x2e && p.charCodeAt(i - 1) !== 0x2f) continue;
+    return false;
+  }
+  return true;
+}

@@ -12,6 +12,8 @@ import type { Handler } from "./router.js";
 
 export interface HttpListener {
   addresses: string[];
+  /** The listening servers (reader processes accept on them too). */
+  servers: Server[];
   close(graceMs: number): Promise<void>;
 }
 
@@ -26,13 +28,8 @@ export function isLoopbackOrWildcard(host: string): boolean {
   );
 }
 
-function listenOne(
-  handler: Handler,
-  host: string,
-  port: number,
-  idleTimeoutSeconds: number,
-  tls: HttpsIdentity | undefined,
-): Promise<Server> {
+/** An HTTP server with weed's limits and timeouts, not yet listening (reader processes use it too). */
+export function newHttpServer(handler: Handler, idleTimeoutSeconds: number): Server {
   // Go accepts up to 1 MiB of request headers (http.DefaultMaxHeaderBytes); Node only 16 KiB.
   const httpOptions = { keepAlive: true, noDelay: true, maxHeaderSize: 1 << 20 };
   const server: Server = tls
@@ -50,6 +47,16 @@ function listenOne(
   server.headersTimeout = Math.max(60_000, idleTimeoutSeconds * 1000);
   server.keepAliveTimeout = idleTimeoutSeconds * 1000;
   server.timeout = idleTimeoutSeconds * 1000;
+  return server;
+}
+
+function listenOne(
+  handler: Handler,
+  host: string,
+  port: number,
+  idleTimeoutSeconds: number,
+): Promise<Server> {
+  const server = newHttpServer(handler, idleTimeoutSeconds);
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen({ host: host || undefined, port }, () => {
@@ -82,6 +89,7 @@ export async function listenHttp(
     (err) => log.warn(`reloading the HTTPS certificate of port ${port}: ${err.message}`),
   );
   return {
+    servers,
     addresses: servers.map((s) => {
       const a = s.address();
       return typeof a === "string" ? a : `${a?.address}:${a?.port}`;

@@ -24,7 +24,7 @@ import type { ServerContext } from "../context.js";
 import { type ChunkManifest, loadChunkManifest } from "./chunk-manifest.js";
 import { checkConditional, httpDate, needleEtag } from "./conditional.js";
 import { extOf, headerValue, parseReadQuery, type ReadQuery } from "./content-type.js";
-import { type FidPath, parseFidPath } from "./fid-path.js";
+import { type FidPath, isPlainPath, parseFidPath } from "./fid-path.js";
 import { chunkedSource } from "./needle-read-chunked.js";
 import {
   bufferSource,
@@ -65,6 +65,7 @@ function unescapePath(p: string): string | undefined {
 }
 
 const NO_IMAGE_OPS: ImageOps = {};
+const NO_QUERY = new URLSearchParams();
 
 /** The image transforms a read asks for: only ever in its query, so most reads skip the lookups. */
 function imageOpsOf(ext: string, query: URLSearchParams): ImageOps {
@@ -146,9 +147,11 @@ export async function handleRead(
 ): Promise<void> {
   const rawUrl = req.url ?? "/";
   const q = rawUrl.indexOf("?");
-  const url = new URL(rawUrl, "http://x");
-  const query = url.searchParams;
-  const decoded = unescapePath(url.pathname);
+  const plain = isPlainPath(rawUrl);
+  // Most reads are a bare /vid,fid: WHATWG URL parsing would return it unchanged, so it is skipped.
+  const url = plain ? undefined : new URL(rawUrl, "http://x");
+  const query = url ? url.searchParams : NO_QUERY;
+  const decoded = url ? unescapePath(url.pathname) : rawUrl;
   if (decoded === undefined) {
     endStatus(req, res, 400);
     return;
@@ -170,7 +173,7 @@ export async function handleRead(
   }
   const volume = ctx.store.findVolume(volumeId);
   if (!volume) {
-    await serveRemoteVolume(ctx, req, res, url, path, volumeId);
+    await serveRemoteVolume(ctx, req, res, url ?? new URL(rawUrl, "http://x"), path, volumeId);
     return;
   }
 

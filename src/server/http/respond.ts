@@ -6,11 +6,22 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 const REQUEST_ID_HEADER = "x-amz-request-id";
 let sequence = Math.floor(Math.random() * 0xffffffff);
 
-/** weed's request id: nanosecond time and 32 random-looking bits, upper-case hex. */
+const TWO_24 = 0x1000000;
+
+/**
+ * weed's request id: nanosecond time and 32 random-looking bits, upper-case hex. The time (past
+ * 2^53) is kept exact as two doubles split at bit 24, so no BigInt is made per request.
+ */
 export function newRequestId(): string {
-  const nanos = BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+  const ms = Date.now();
+  const subMs = process.hrtime()[1] % 1_000_000;
+  const msHigh = Math.floor(ms / TWO_24);
+  const low = (ms - msHigh * TWO_24) * 1_000_000 + subMs;
+  const carry = Math.floor(low / TWO_24);
+  const high = msHigh * 1_000_000 + carry;
+  const lowHex = (low - carry * TWO_24).toString(16).padStart(6, "0");
   sequence = (sequence * 1664525 + 1013904223) >>> 0;
-  return nanos.toString(16).toUpperCase() + sequence.toString(16).toUpperCase().padStart(8, "0");
+  return (high.toString(16) + lowHex + sequence.toString(16).padStart(8, "0")).toUpperCase();
 }
 
 export function setCommonHeaders(res: ServerResponse, serverHeader: string): void {
@@ -33,7 +44,9 @@ export function writeJson(req: IncomingMessage, res: ServerResponse, status: num
     res.writeHead(status).end();
     return;
   }
-  const pretty = new URL(req.url ?? "/", "http://x").searchParams.get("pretty");
+  // Only a target that mentions it can ask for pretty output; most never do, so skip the parse.
+  const url = req.url ?? "/";
+  const pretty = url.includes("pretty") ? new URL(url, "http://x").searchParams.get("pretty") : null;
   const text = body === undefined ? "" : JSON.stringify(body, null, pretty ? 2 : undefined);
   res.writeHead(status, {
     "Content-Type": "application/json",

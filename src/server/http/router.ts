@@ -32,7 +32,7 @@ function pathOf(url: string | undefined): string {
   return q < 0 ? url : url.slice(0, q);
 }
 
-function corsForOrigin(req: IncomingMessage, res: ServerResponse): void {
+export function corsForOrigin(req: IncomingMessage, res: ServerResponse): void {
   if (req.headers.origin) {
     res.setHeader("Access-Control-Allow-Origin", "*");
     res.setHeader("Access-Control-Allow-Credentials", "true");
