@@ -8,6 +8,7 @@ import { isIP, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { HttpsIdentity } from "../../security/tls.js";
 import { log } from "../../util/log.js";
+import { answerClientErrors, goProtocol } from "./protocol.js";
 import type { Handler } from "./router.js";
 
 export interface HttpListener {
@@ -29,12 +30,19 @@ export function isLoopbackOrWildcard(host: string): boolean {
 }
 
 /** An HTTP server with weed's limits and timeouts, not yet listening (reader processes use it too). */
-export function newHttpServer(handler: Handler, idleTimeoutSeconds: number): Server {
+export function newHttpServer(
+  handler: Handler,
+  idleTimeoutSeconds: number,
+  tls?: HttpsIdentity | undefined,
+): Server {
+  // Go's protocol rules and answers to malformed requests before weed's router (protocol.ts).
+  handler = goProtocol(handler);
   // Go accepts up to 1 MiB of request headers (http.DefaultMaxHeaderBytes); Node only 16 KiB.
   const httpOptions = { keepAlive: true, noDelay: true, maxHeaderSize: 1 << 20 };
   const server: Server = tls
     ? createHttpsServer({ ...httpOptions, ...tls.options() }, handler)
     : createServer(httpOptions, handler);
+  answerClientErrors(server);
   // Node hands CONNECT to a separate event; weed's router answers it like any other method.
   server.on("connect", (req: IncomingMessage, socket: Duplex) => {
     const res = new ServerResponse(req);
@@ -55,8 +63,9 @@ function listenOne(
   host: string,
   port: number,
   idleTimeoutSeconds: number,
+  tls: HttpsIdentity | undefined,
 ): Promise<Server> {
-  const server = newHttpServer(handler, idleTimeoutSeconds);
+  const server = newHttpServer(handler, idleTimeoutSeconds, tls);
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen({ host: host || undefined, port }, () => {
