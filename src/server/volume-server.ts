@@ -18,11 +18,10 @@ import { checkWithMaster, learnStorageBackendsAtStart } from "../cluster/master-
 import { toHttpAddress } from "../cluster/server-address.js";
 import { VolumeLookup } from "../cluster/volume-lookup.js";
 import { instrumentedStore, MetricsPusher, serveMetrics } from "../metrics/metrics-http.js";
-import { handleProfiling } from "../metrics/profiling.js";
 import { VolumeMetrics } from "../metrics/volume-metrics.js";
 import { configInt, configString, type SecurityConfig } from "../security/config.js";
 import { Guard } from "../security/guard.js";
-import { grpcClientCredentials, httpsIdentity } from "../security/tls.js";
+import { grpcClientCredentials } from "../security/tls.js";
 import { loadStorageBackends } from "../storage/backend/backends.js";
 import { hasTieredVolumes } from "../storage/backend/tiered-dat.js";
 import { leveldbNeedleMap } from "../storage/index/leveldb-map.js";

@@ -145,7 +145,7 @@ export function answerClientErrors(server: Server): void {
     // refuses (400); a partial line or a broken body only ends the connection once it closes.
     const packet = (err as Error & { rawPacket?: Buffer }).rawPacket;
     const parsed = (err as Error & { bytesParsed?: number }).bytesParsed ?? 0;
-    const nextLine = req.complete && packet !== undefined && packet.subarray(parsed).includes(0x0a);
+    const nextLine = req.complete && packet?.subarray(parsed).includes(0x0a);
     const after = () => (nextLine ? refuse(socket, status) : socket.end());
     if (inFlight.writableFinished) after();
     else inFlight.once("prefinish", after);
