@@ -18,10 +18,11 @@ import { checkWithMaster, learnStorageBackendsAtStart } from "../cluster/master-
 import { toHttpAddress } from "../cluster/server-address.js";
 import { VolumeLookup } from "../cluster/volume-lookup.js";
 import { instrumentedStore, MetricsPusher, serveMetrics } from "../metrics/metrics-http.js";
+import { handleProfiling } from "../metrics/profiling.js";
 import { VolumeMetrics } from "../metrics/volume-metrics.js";
 import { configInt, configString, type SecurityConfig } from "../security/config.js";
 import { Guard } from "../security/guard.js";
-import { grpcClientCredentials } from "../security/tls.js";
+import { grpcClientCredentials, httpsIdentity } from "../security/tls.js";
 import { loadStorageBackends } from "../storage/backend/backends.js";
 import { hasTieredVolumes } from "../storage/backend/tiered-dat.js";
 import { leveldbNeedleMap } from "../storage/index/leveldb-map.js";
@@ -177,8 +178,17 @@ export async function startVolumeServer(
     publicHttp = await listenHttp(publicHandler, options.bindIp, options.publicPort, listenOptions);
     log.info(`start volume server ${ctx.version} public at ${publicHttp.addresses.join(", ")}`);
   }
-  const adminHttp = await listenHttp(adminHandler, options.bindIp, options.port, listenOptions);
-  log.info(`start volume server ${ctx.version} at ${adminHttp.addresses.join(", ")}`);
+  // As weed: only the admin (cluster) port speaks HTTPS; a separate public port stays plain.
+  const tls = httpsIdentity(security);
+  const adminHttp = await listenHttp(
+    options.profiling.pprof
+      ? (req, res) => handleProfiling(req, res) || adminHandler(req, res)
+      : adminHandler,
+    options.bindIp,
+    options.port,
+    { ...listenOptions, tls },
+  );
+  log.info(`start volume server ${ctx.version} at ${tls ? "https://" : ""}${adminHttp.addresses.join(", ")}`);
   const readers =
     readerCount() > 0
       ? await startReaders(ctx, readerCount(), [
