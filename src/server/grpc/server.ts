@@ -7,6 +7,7 @@ import type { ServerContext } from "../context.js";
 import { isLoopbackOrWildcard } from "../http/listeners.js";
 import { adminService } from "./admin.js";
 import { copyService } from "./copy.js";
+import { ecGenerateService } from "./erasure-coding-generate.js";
 import { needleDataService } from "./needle-data.js";
 import { queryService } from "./query.js";
 import { scrubService } from "./scrub.js";
@@ -55,6 +56,7 @@ export async function startGrpcServer(ctx: ServerContext): Promise<GrpcListener>
     ...tailService(ctx),
     ...scrubService(ctx),
     ...queryService(ctx),
+    ...ecGenerateService(ctx),
   });
   server.addService(VolumeServerService, implementation);
 
