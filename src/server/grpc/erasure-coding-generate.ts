@@ -5,6 +5,7 @@
 import { rmSync } from "node:fs";
 import { status } from "@grpc/grpc-js";
 import { VolumeEcShardsGenerateResponse, type VolumeServerServer } from "../../pb/volume_server.js";
+import { ecStoreOf } from "../../storage/erasure-coding/ec-store.js";
 import { encodeInWorker } from "../../storage/erasure-coding/encoder.js";
 import {
   DATA_SHARDS,
@@ -46,6 +47,7 @@ export function ecGenerateService(ctx: ServerContext): Pick<VolumeServerServer, 
         dataShards = previous.dataShards;
         parityShards = previous.parityShards;
       }
+      ecStoreOf(ctx.store).unloadVolume(volumeId);
       removeEcArtifacts(dataBase, indexBase);
       let done = false;
       try {

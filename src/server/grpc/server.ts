@@ -8,6 +8,7 @@ import { isLoopbackOrWildcard } from "../http/listeners.js";
 import { adminService } from "./admin.js";
 import { copyService } from "./copy.js";
 import { ecGenerateService } from "./erasure-coding-generate.js";
+import { ecShardsService } from "./erasure-coding-shards.js";
 import { needleDataService } from "./needle-data.js";
 import { queryService } from "./query.js";
 import { scrubService } from "./scrub.js";
@@ -57,6 +58,7 @@ export async function startGrpcServer(ctx: ServerContext): Promise<GrpcListener>
     ...scrubService(ctx),
     ...queryService(ctx),
     ...ecGenerateService(ctx),
+    ...ecShardsService(ctx),
   });
   server.addService(VolumeServerService, implementation);
 
