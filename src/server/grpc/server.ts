@@ -7,6 +7,8 @@ import type { ServerContext } from "../context.js";
 import { isLoopbackOrWildcard } from "../http/listeners.js";
 import { adminService } from "./admin.js";
 import { copyService } from "./copy.js";
+import { ecCopyService } from "./erasure-coding-copy.js";
+import { ecDecodeService } from "./erasure-coding-decode.js";
 import { ecGenerateService } from "./erasure-coding-generate.js";
 import { ecShardsService } from "./erasure-coding-shards.js";
 import { needleDataService } from "./needle-data.js";
@@ -59,6 +61,8 @@ export async function startGrpcServer(ctx: ServerContext): Promise<GrpcListener>
     ...queryService(ctx),
     ...ecGenerateService(ctx),
     ...ecShardsService(ctx),
+    ...ecCopyService(ctx),
+    ...ecDecodeService(ctx),
   });
   server.addService(VolumeServerService, implementation);
 

@@ -2,11 +2,11 @@
 // holding its file and the .ecx that indexes it; listeners (the heartbeat) hear of every shard
 // mounted or unmounted. Kept beside the Store rather than inside it: one EcStore per Store.
 
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import type { DiskLocation } from "../store/disk-location.js";
 import type { Store } from "../store/store.js";
 import { EcVolume, ecBaseName } from "./ec-volume.js";
-import { shardExt } from "./layout.js";
+import { MAX_SHARD_COUNT, shardExt } from "./layout.js";
 
 export interface EcShardEvent {
   volume: EcVolume;
@@ -106,6 +106,21 @@ export class EcStore {
       if (base) return base;
     }
     return undefined;
+  }
+
+  /** Non-empty shard files of the volume on any disk, by shard id (data directories first). */
+  shardFiles(collection: string, id: number): Map<number, string> {
+    const found = new Map<number, string>();
+    const dirs = new Set<string>();
+    for (const l of this.store.locations) dirs.add(l.directory);
+    for (const l of this.store.locations) dirs.add(l.idxDirectory);
+    for (const dir of dirs) {
+      for (let i = 0; i < MAX_SHARD_COUNT; i++) {
+        const path = ecBaseName(dir, collection, id) + shardExt(i);
+        if (!found.has(i) && existsSync(path) && statSync(path).size > 0) found.set(i, path);
+      }
+    }
+    return found;
   }
 
   /** Unmounts the shard on every disk holding it; a volume left without shards is closed. */

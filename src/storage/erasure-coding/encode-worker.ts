@@ -1,10 +1,15 @@
-// The worker thread of encodeInWorker: encodes one volume and reports the result or the error.
+// The worker thread of runInWorker: encodes or rebuilds one volume's shards and reports the result
+// or the error.
 
 import { parentPort, workerData } from "node:worker_threads";
-import { type EncodeRequest, encodeShardFiles } from "./encoder.js";
+import type { WorkerJob } from "./encoder.js";
+import { encodeShardFiles } from "./encoder.js";
+import { rebuildShardFiles } from "./rebuild.js";
 
+const job = workerData as WorkerJob;
 try {
-  parentPort!.postMessage({ result: encodeShardFiles(workerData as EncodeRequest) });
+  const result = job.kind === "encode" ? encodeShardFiles(job.request) : rebuildShardFiles(job.request);
+  parentPort!.postMessage({ result });
 } catch (err) {
   parentPort!.postMessage({ error: (err as Error).message ?? String(err) });
 }

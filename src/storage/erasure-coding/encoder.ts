@@ -6,6 +6,7 @@
 import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { shardExt, uniformBlockSize } from "./layout.js";
+import type { RebuildRequest } from "./rebuild.js";
 import { ReedSolomon } from "./reed-solomon/index.js";
 
 /** Bytes of each shard handled per step: large enough for sequential I/O, small enough for memory. */
@@ -66,12 +67,25 @@ export function encodeShardFiles(req: EncodeRequest): EncodeResult {
   }
 }
 
+export type WorkerJob =
+  | { kind: "encode"; request: EncodeRequest }
+  | { kind: "rebuild"; request: RebuildRequest };
+
 /** encodeShardFiles on a worker thread of its own. */
-export function encodeInWorker(req: EncodeRequest): Promise<EncodeResult> {
+export function encodeInWorker(request: EncodeRequest): Promise<EncodeResult> {
+  return runInWorker<EncodeResult>({ kind: "encode", request });
+}
+
+/** rebuildShardFiles on a worker thread of its own: the ids of the shards written. */
+export function rebuildInWorker(request: RebuildRequest): Promise<number[]> {
+  return runInWorker<number[]>({ kind: "rebuild", request });
+}
+
+function runInWorker<T>(job: WorkerJob): Promise<T> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL("./encode-worker.js", import.meta.url), { workerData: req });
+    const worker = new Worker(new URL("./encode-worker.js", import.meta.url), { workerData: job });
     let settled = false;
-    worker.once("message", (reply: { result?: EncodeResult; error?: string }) => {
+    worker.once("message", (reply: { result?: T; error?: string }) => {
       settled = true;
       if (reply.error !== undefined) reject(new Error(reply.error));
       else resolve(reply.result!);
