@@ -10,6 +10,7 @@ import { copyService } from "./copy.js";
 import { ecCopyService } from "./erasure-coding-copy.js";
 import { ecDecodeService } from "./erasure-coding-decode.js";
 import { ecGenerateService } from "./erasure-coding-generate.js";
+import { ecScrubService } from "./erasure-coding-scrub.js";
 import { ecShardsService } from "./erasure-coding-shards.js";
 import { needleDataService } from "./needle-data.js";
 import { queryService } from "./query.js";
@@ -63,6 +64,7 @@ export async function startGrpcServer(ctx: ServerContext): Promise<GrpcListener>
     ...ecShardsService(ctx),
     ...ecCopyService(ctx),
     ...ecDecodeService(ctx),
+    ...ecScrubService(ctx),
   });
   server.addService(VolumeServerService, implementation);
 

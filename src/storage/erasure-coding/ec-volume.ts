@@ -12,6 +12,7 @@ import {
   ftruncateSync,
   openSync,
   readFileSync,
+  readSync,
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -23,7 +24,6 @@ import {
   TOMBSTONE_FILE_SIZE,
   type Version,
 } from "../types.js";
-import { readAt } from "../volume/files.js";
 import { loadVolumeInfo } from "../volume/volume-info.js";
 import { DATA_SHARDS, type EcGeometry, PARITY_SHARDS, shardExt, validShardCounts } from "./layout.js";
 import { searchSortedIndex } from "./sorted-index.js";
@@ -81,6 +81,11 @@ export class EcVolume {
     for (let at = 0; at + 8 <= journal.length; at += 8) {
       this.deleted.add(keyToBigInt(journal.readUInt32BE(at), journal.readUInt32BE(at + 4)));
     }
+  }
+
+  /** The .ecx as loaded at mount. */
+  get indexImage(): Buffer {
+    return this.#ecx;
   }
 
   /** True when <indexBase>.ecx exists: the volume can be opened. */
@@ -178,12 +183,24 @@ export class EcVolume {
     this.deleted.add(id);
   }
 
-  /** `length` bytes of a mounted shard at `offset`, fewer at its end. */
+  /** `length` bytes of a mounted shard at `offset`, fewer where the file ends. */
   readShard(shard: number, offset: number, length: number): Buffer {
     const file = this.shards.get(shard);
     if (!file) throw new Error(`ec shard ${this.id}.${shard} not mounted`);
-    const n = Math.max(0, Math.min(length, file.size - offset));
-    return n === 0 ? Buffer.alloc(0) : readAt(file.fd, n, offset);
+    const buf = Buffer.allocUnsafe(length);
+    let got = 0;
+    while (got < length) {
+      const n = readSync(file.fd, buf, got, length - got, offset + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return got === length ? buf : buf.subarray(0, got);
+  }
+
+  /** The shard file's length now (it may have changed on disk since mount). */
+  currentShardSize(shard: number): number {
+    const file = this.shards.get(shard);
+    return file ? fstatSync(file.fd).size : 0;
   }
 
   close(): void {
