@@ -146,7 +146,12 @@ export function ecCopyService(
         if (req.copyEcjFile) {
           const staged = `${indexBase}.ecj.incoming`;
           if (await pullEcFile(client, volumeId, collection, ".ecj", staged, true)) {
-            mergeJournal(`${indexBase}.ecj`, readFileSync(staged));
+            const incoming = readFileSync(staged);
+            const mounted = ecStoreOf(ctx.store)
+              .findAll(volumeId)
+              .find((l) => l.volume.indexBase === indexBase);
+            if (mounted) mounted.volume.mergeJournal(incoming);
+            else mergeJournal(`${indexBase}.ecj`, incoming);
             rmSync(staged, { force: true });
           }
         }

@@ -32,7 +32,7 @@ export function scrubEcIndex(v: EcVolume): { files: number; problems: string[] }
   v.walkIndex((id, offset, size) => {
     files++;
     if (offset === 0 && size < 0) return;
-    const length = actualSize(size < 0 ? 0 : size, v.version);
+    const length = actualSize(Math.max(size, 0), v.version);
     extents.push({ id, start: offset, end: offset + Math.max(length, 1) - 1 });
   });
   extents.sort((a, b) => a.start - b.start);

@@ -183,6 +183,20 @@ export class EcVolume {
     this.deleted.add(id);
   }
 
+  /** Journals every id of a peer's .ecj image not deleted here yet (collecting deletes before a decode). */
+  mergeJournal(image: Buffer): void {
+    const fresh: Buffer[] = [];
+    for (let at = 0; at + 8 <= image.length; at += 8) {
+      const id = keyToBigInt(image.readUInt32BE(at), image.readUInt32BE(at + 4));
+      if (this.deleted.has(id)) continue;
+      this.deleted.add(id);
+      fresh.push(image.subarray(at, at + 8));
+    }
+    if (fresh.length === 0) return;
+    writeSync(this.#ecjFd, Buffer.concat(fresh));
+    fsyncSync(this.#ecjFd);
+  }
+
   /** `length` bytes of a mounted shard at `offset`, fewer where the file ends. */
   readShard(shard: number, offset: number, length: number): Buffer {
     const file = this.shards.get(shard);
