@@ -6,6 +6,7 @@ import { accessSync, constants, statSync } from "node:fs";
 import type { VolumeServerOptions } from "../cli/options.js";
 import { PeerClients } from "../cluster/clients.js";
 import { MasterHeartbeat } from "../cluster/heartbeat.js";
+import { ecShardDelta } from "../cluster/heartbeat-ec.js";
 import {
   deltaHeartbeat,
   ecHeartbeat,
@@ -18,6 +19,7 @@ import { toHttpAddress } from "../cluster/server-address.js";
 import { VolumeLookup } from "../cluster/volume-lookup.js";
 import { configInt, configString, type SecurityConfig } from "../security/config.js";
 import { Guard } from "../security/guard.js";
+import { ecStoreOf } from "../storage/erasure-coding/ec-store.js";
 import { leveldbNeedleMap } from "../storage/index/leveldb-map.js";
 import { Store } from "../storage/store/store.js";
 import type { OffsetWidth } from "../storage/types.js";
@@ -70,6 +72,7 @@ async function openStore(options: VolumeServerOptions, defaultWidth: OffsetWidth
     })),
   });
   await store.loadExistingVolumes();
+  ecStoreOf(store).loadExisting((m) => log.warn(m));
   return store;
 }
 
@@ -168,7 +171,7 @@ export async function startVolumeServer(
 
   heartbeat = new MasterHeartbeat(options.masters, {
     fullHeartbeat: () => fullHeartbeat(options, store, stateFile.state),
-    ecHeartbeat: () => ecHeartbeat(),
+    ecHeartbeat: () => ecHeartbeat(store),
     goodbyeHeartbeat: () => goodbyeHeartbeat(options),
     onResponse: (response) => {
       if (response.volumeSizeLimit !== 0n) store.volumeSizeLimit = Number(response.volumeSizeLimit);
@@ -188,6 +191,11 @@ export async function startVolumeServer(
     volumeAdded: (e) => beat.send(deltaHeartbeat(options, { newVolumes: [volumeShortInformation(e)] })),
     volumeDeleted: (e) => beat.send(deltaHeartbeat(options, { deletedVolumes: [volumeShortInformation(e)] })),
   });
+  ecStoreOf(store).addListener({
+    ecShardMounted: (e) => beat.send(deltaHeartbeat(options, { newEcShards: [ecShardDelta(e, true)] })),
+    ecShardUnmounted: (e) =>
+      beat.send(deltaHeartbeat(options, { deletedEcShards: [ecShardDelta(e, false)] })),
+  });
   heartbeat.start();
 
   return {
@@ -203,6 +211,7 @@ export async function startVolumeServer(
       await adminHttp.close(DRAIN_MS);
       await grpc.close(DRAIN_MS);
       ctx.peers.close();
+      ecStoreOf(store).close();
       store.close();
       log.info("shut down successfully");
     },

@@ -2,8 +2,8 @@
 // holding its file and the .ecx that indexes it; listeners (the heartbeat) hear of every shard
 // mounted or unmounted. Kept beside the Store rather than inside it: one EcStore per Store.
 
-import { existsSync, statSync } from "node:fs";
-import type { DiskLocation } from "../store/disk-location.js";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { type DiskLocation, parseVolumeBaseName } from "../store/disk-location.js";
 import type { Store } from "../store/store.js";
 import { EcVolume, ecBaseName } from "./ec-volume.js";
 import { MAX_SHARD_COUNT, shardExt } from "./layout.js";
@@ -108,6 +108,22 @@ export class EcStore {
     return undefined;
   }
 
+  /** Mounts every shard file found in the data directories whose .ecx is here (start-up). */
+  loadExisting(warn: (message: string) => void): void {
+    for (const location of this.store.locations) {
+      for (const name of readdirSync(location.directory).sort()) {
+        const match = /^(.+)\.ec([0-9]{2})$/.exec(name);
+        const parsed = match && parseVolumeBaseName(match[1]!);
+        if (!match || !parsed) continue;
+        try {
+          this.mountShard(parsed.collection, parsed.id, Number(match[2]));
+        } catch (err) {
+          warn(`load ec shard ${name}: ${(err as Error).message}`);
+        }
+      }
+    }
+  }
+
   /** Non-empty shard files of the volume on any disk, by shard id (data directories first). */
   shardFiles(collection: string, id: number): Map<number, string> {
     const found = new Map<number, string>();
@@ -141,6 +157,11 @@ export class EcStore {
     for (const { volume } of this.findAll(id)) {
       for (const shard of volume.shardIds()) this.unmountShard(id, shard);
     }
+  }
+
+  /** Closes every EC volume (shutdown). */
+  close(): void {
+    for (const { volume, location } of [...this.volumes()]) this.#drop(location, volume);
   }
 
   #drop(location: DiskLocation, volume: EcVolume): void {
