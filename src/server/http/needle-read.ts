@@ -146,7 +146,6 @@ export async function handleRead(
   res: ServerResponse,
 ): Promise<void> {
   const rawUrl = req.url ?? "/";
-  const q = rawUrl.indexOf("?");
   const url = new URL(rawUrl, "http://x");
   const query = url.searchParams;
   const decoded = unescapePath(url.pathname);
