@@ -1,6 +1,6 @@
 // Our EC shards are weed's: the real Go `weed volume` encodes a fixture volume over gRPC
 // (VolumeEcShardsGenerate), our encoder and our server encode copies of the same .dat/.idx, and every
-// .ec00–.ec13 and the .ecx must match byte for byte.
+// .ec00–.ec13 and the .ecx must match byte for byte (the .ecsum and .vif but for the run's id/time).
 
 import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { credentials } from "@grpc/grpc-js";
 import { VolumeServerClient } from "../../src/pb/volume_server.js";
+import { loadSidecar } from "../../src/storage/erasure-coding/bitrot.js";
 import { encodeShardFiles } from "../../src/storage/erasure-coding/encoder.js";
 import { shardExt, uniformBlockSize } from "../../src/storage/erasure-coding/layout.js";
 import { writeSortedIndex } from "../../src/storage/erasure-coding/sorted-index.js";
@@ -45,6 +46,11 @@ function assertSameFiles(ours: string, go: string): void {
     assert.equal(a.length, b.length, `${ext} length`);
     assert.ok(a.equals(b), `${ext} differs`);
   }
+  // The checksum sidecar matches but for the random id of the encode run.
+  const a = loadSidecar(`${ours}.ecsum`)!;
+  const b = loadSidecar(`${go}.ecsum`)!;
+  assert.equal(a.encodeUuid.length, 16);
+  assert.deepEqual({ ...a, encodeUuid: undefined }, { ...b, encodeUuid: undefined });
 }
 
 let goBase: string;

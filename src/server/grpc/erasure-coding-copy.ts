@@ -13,6 +13,7 @@ import {
   type VolumeServerServer,
 } from "../../pb/volume_server.js";
 import { validateReplicaTarget } from "../../security/endpoints.js";
+import { SIDECAR_EXT } from "../../storage/erasure-coding/bitrot.js";
 import { ecStoreOf } from "../../storage/erasure-coding/ec-store.js";
 import { ecBaseName } from "../../storage/erasure-coding/ec-volume.js";
 import { rebuildInWorker } from "../../storage/erasure-coding/encoder.js";
@@ -156,6 +157,9 @@ export function ecCopyService(
           }
         }
         if (req.copyVifFile) await pullEcFile(client, volumeId, collection, ".vif", `${dataBase}.vif`, true);
+        if (req.copyEcsumFile) {
+          await pullEcFile(client, volumeId, collection, SIDECAR_EXT, dataBase + SIDECAR_EXT, true);
+        }
       } catch (err) {
         throw new Error(`VolumeEcShardsCopy volume ${volumeId}: ${(err as Error).message}`);
       }

@@ -1,8 +1,10 @@
 // VolumeEcShardsToVolume (weed's volume_grpc_erasure_coding.go): decodes a mounted EC volume back
 // into a normal volume from its data shards on this server, and mounts it.
 
+import { rmSync } from "node:fs";
 import { status } from "@grpc/grpc-js";
 import { VolumeEcShardsToVolumeResponse, type VolumeServerServer } from "../../pb/volume_server.js";
+import { loadSidecar, SIDECAR_EXT, verifyDataShards } from "../../storage/erasure-coding/bitrot.js";
 import {
   decodedDatSize,
   liveNeedleCount,
@@ -50,11 +52,21 @@ export function ecDecodeService(ctx: ServerContext): Pick<VolumeServerServer, "v
         if (liveNeedleCount(v) === 0) {
           throw failed(status.FAILED_PRECONDITION, `ec volume ${volumeId} ${NO_LIVE_ENTRIES}`);
         }
+        // Shards that fail their recorded checksums are not decoded into a volume.
+        for (const base of new Set([v.dataBase, v.indexBase])) {
+          const sidecar = base + SIDECAR_EXT;
+          const protection = loadSidecar(sidecar);
+          if (protection) {
+            verifyDataShards(protection, v.geometry, volumeId, sidecar, dataShardPaths);
+            break;
+          }
+        }
         const datSize = decodedDatSize(v, shardVersion(dataShardPaths[0]!));
         // A normal replica still mounted here is replaced by the decoded files.
         ctx.store.unmountVolume(volumeId);
         await writeDatFromShards(v, dataShardPaths, datSize, v.dataBase);
         writeIdxFromEcIndex(v, v.indexBase);
+        for (const base of new Set([v.dataBase, v.indexBase])) rmSync(base + SIDECAR_EXT, { force: true });
         ctx.store.mountVolume(volumeId);
       } finally {
         inFlight.delete(volumeId);

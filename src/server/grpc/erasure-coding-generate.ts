@@ -5,6 +5,7 @@
 import { rmSync } from "node:fs";
 import { status } from "@grpc/grpc-js";
 import { VolumeEcShardsGenerateResponse, type VolumeServerServer } from "../../pb/volume_server.js";
+import { SIDECAR_EXT } from "../../storage/erasure-coding/bitrot.js";
 import { ecStoreOf } from "../../storage/erasure-coding/ec-store.js";
 import { encodeInWorker } from "../../storage/erasure-coding/encoder.js";
 import {
@@ -24,6 +25,7 @@ function removeEcArtifacts(dataBase: string, indexBase: string): void {
   for (let i = 0; i < MAX_SHARD_COUNT; i++) rmSync(dataBase + shardExt(i), { force: true });
   rmSync(`${indexBase}.ecx`, { force: true });
   rmSync(`${indexBase}.ecj`, { force: true });
+  rmSync(dataBase + SIDECAR_EXT, { force: true });
 }
 
 export function ecGenerateService(ctx: ServerContext): Pick<VolumeServerServer, "volumeEcShardsGenerate"> {

@@ -13,6 +13,7 @@ import {
   VolumeEcShardsUnmountResponse,
   type VolumeServerServer,
 } from "../../pb/volume_server.js";
+import { SIDECAR_EXT } from "../../storage/erasure-coding/bitrot.js";
 import { ecStoreOf } from "../../storage/erasure-coding/ec-store.js";
 import { MAX_SHARD_COUNT, shardExt } from "../../storage/erasure-coding/layout.js";
 import type { DiskLocation } from "../../storage/store/disk-location.js";
@@ -119,8 +120,12 @@ export function ecShardsService(
           rmSync(join(location.directory, base + shardExt(shard)), { force: true });
         }
       }
-      // The index files go only once no disk holds a shard of the volume any more.
+      // The index files go only once no disk holds a shard of the volume any more; a disk left
+      // without shards loses its checksum sidecar.
       const statuses = ctx.store.locations.map((location) => ({ location, ...diskStatus(location, base) }));
+      for (const { location, shards } of statuses) {
+        if (shards === 0) rmSync(join(location.directory, base + SIDECAR_EXT), { force: true });
+      }
       if (statuses.every((s) => s.shards === 0)) {
         for (const { location, ecx, idx } of statuses) {
           if (ecx) {

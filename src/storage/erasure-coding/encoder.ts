@@ -1,10 +1,12 @@
 // Encoding a volume's .dat into shard files with weed's uniform layout (layout.ts): data shard i is
 // the .dat's i-th block of B bytes, zero-padded, and parity shards are Reed-Solomon over the data
 // shards column by column. The .dat is read in large sequential chunks, each shard file written
-// sequentially. CPU-bound: servers call encodeInWorker, which runs this on a worker thread.
+// sequentially, with the bitrot sidecar (.ecsum) of their block checksums. CPU-bound: servers call
+// encodeInWorker, which runs this on a worker thread.
 
 import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
 import { Worker } from "node:worker_threads";
+import { buildProtection, ShardChecksums, SIDECAR_EXT, saveSidecar } from "./bitrot.js";
 import { shardExt, uniformBlockSize } from "./layout.js";
 import type { RebuildRequest } from "./rebuild.js";
 import { ReedSolomon } from "./reed-solomon/index.js";
@@ -53,13 +55,21 @@ export function encodeShardFiles(req: EncodeRequest): EncodeResult {
     for (let i = 0; i < total; i++) outputs.push(openSync(`${dataBase}${shardExt(i)}`, "w", 0o644));
     const chunk = Math.min(CHUNK, blockSize);
     const buffers = Array.from({ length: total }, () => new Uint8Array(chunk));
+    const checksums = Array.from({ length: total }, () => new ShardChecksums());
     for (let at = 0; at < blockSize; at += chunk) {
       const n = Math.min(chunk, blockSize - at);
       const shards = n === chunk ? buffers : buffers.map((b) => b.subarray(0, n));
       for (let i = 0; i < dataShards; i++) readFully(dat, shards[i]!, i * blockSize + at, datSize);
       codec.encode(shards.slice(0, dataShards), shards.slice(dataShards));
-      for (let i = 0; i < total; i++) writeFully(outputs[i]!, shards[i]!);
+      for (let i = 0; i < total; i++) {
+        writeFully(outputs[i]!, shards[i]!);
+        checksums[i]!.write(shards[i]!);
+      }
     }
+    saveSidecar(
+      `${dataBase}${SIDECAR_EXT}`,
+      buildProtection({ dataShards, parityShards, blockSize }, checksums),
+    );
     return { datSize, blockSize };
   } finally {
     closeSync(dat);
