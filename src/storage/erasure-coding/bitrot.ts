@@ -44,7 +44,7 @@ export class ShardChecksums {
   finish(): { coveredSize: number; packed: Buffer } {
     if (this.#inBlock > 0) this.#flush();
     const packed = Buffer.alloc(this.#blocks.length * 4);
-    this.#blocks.forEach((crc, i) => packed.writeUInt32LE(crc, i * 4));
+    for (const [i, crc] of this.#blocks.entries()) packed.writeUInt32LE(crc, i * 4);
     return { coveredSize: this.#total, packed };
   }
 }
