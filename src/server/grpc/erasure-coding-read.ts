@@ -54,9 +54,8 @@ export function peerShardFetcher(ctx: ServerContext, v: EcVolume): ShardFetcher 
     const holders = answer.shardIdLocations.find((l) => l.shardId === shard)?.locations ?? [];
     for (const location of holders) {
       if (location.url === self) continue;
-      const host = location.url.slice(0, location.url.lastIndexOf(":"));
-      const port = Number(location.url.slice(location.url.lastIndexOf(":") + 1));
-      const grpcAddress = `${host}:${location.grpcPort || port + 10000}`;
+      // "host:port.grpcPort" names the peer's gRPC port (default: port + 10000).
+      const grpcAddress = location.grpcPort ? `${location.url}.${location.grpcPort}` : location.url;
       try {
         const stream = ctx.peers.volumeServer(grpcAddress).volumeEcShardRead(
           VolumeEcShardReadRequest.create({

@@ -31,8 +31,7 @@ async function deleteOnPeers(ctx: ServerContext, v: EcVolume, id: bigint): Promi
   for (const shard of answer?.shardIdLocations ?? []) {
     for (const l of shard.locations) {
       if (l.url === self) continue;
-      const colon = l.url.lastIndexOf(":");
-      targets.add(`${l.url.slice(0, colon)}:${l.grpcPort || Number(l.url.slice(colon + 1)) + 10000}`);
+      targets.add(l.grpcPort ? `${l.url}.${l.grpcPort}` : l.url);
     }
   }
   const request = VolumeEcBlobDeleteRequest.create({
