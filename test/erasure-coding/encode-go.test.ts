@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { credentials } from "@grpc/grpc-js";
 import { VolumeServerClient } from "../../src/pb/volume_server.js";
-import { loadSidecar } from "../../src/storage/erasure-coding/bitrot.js";
+import { loadSidecar, writeSidecar } from "../../src/storage/erasure-coding/bitrot.js";
 import { encodeShardFiles } from "../../src/storage/erasure-coding/encoder.js";
 import { shardExt, uniformBlockSize } from "../../src/storage/erasure-coding/layout.js";
 import { writeSortedIndex } from "../../src/storage/erasure-coding/sorted-index.js";
@@ -74,6 +74,7 @@ test("the encoder writes weed's shards and .ecx for the same .dat/.idx", () => {
   const base = placeFixture(join(scratch.dir, "direct"));
   writeSortedIndex(base, 4);
   const result = encodeShardFiles({ dataBase: base, dataShards: 10, parityShards: 4 });
+  writeSidecar(base, { dataShards: 10, parityShards: 4, blockSize: result.blockSize }, result.checksums);
   assert.equal(result.blockSize, uniformBlockSize(readFileSync(`${FIXTURE}.dat`).length, 10));
   assertSameFiles(base, goBase);
 });

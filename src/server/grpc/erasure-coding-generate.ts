@@ -5,7 +5,7 @@
 import { rmSync } from "node:fs";
 import { status } from "@grpc/grpc-js";
 import { VolumeEcShardsGenerateResponse, type VolumeServerServer } from "../../pb/volume_server.js";
-import { SIDECAR_EXT } from "../../storage/erasure-coding/bitrot.js";
+import { SIDECAR_EXT, writeSidecar } from "../../storage/erasure-coding/bitrot.js";
 import { ecStoreOf } from "../../storage/erasure-coding/ec-store.js";
 import { encodeInWorker } from "../../storage/erasure-coding/encoder.js";
 import {
@@ -56,6 +56,7 @@ export function ecGenerateService(ctx: ServerContext): Pick<VolumeServerServer, 
         v.sync();
         writeSortedIndex(indexBase, v.width);
         const encoded = await encodeInWorker({ dataBase, dataShards, parityShards });
+        writeSidecar(dataBase, { dataShards, parityShards, blockSize: encoded.blockSize }, encoded.checksums);
         const info = emptyVolumeInfo();
         info.version = v.version;
         info.expireAtSec = v.expireAtSec();

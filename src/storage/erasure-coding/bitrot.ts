@@ -8,48 +8,16 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, wr
 import { BinaryReader } from "@bufbuild/protobuf/wire";
 import { ChecksumAlgorithm, EcBitrotProtection } from "../../pb/volume_server.js";
 import { needleCrc } from "../needle/crc.js";
+import { BITROT_BLOCK_SIZE, type ShardBlockCrcs } from "./block-crcs.js";
 import type { EcGeometry } from "./layout.js";
 
-export const BITROT_BLOCK_SIZE = 16 * 1024 * 1024;
-export const SIDECAR_EXT = ".ecsum";
+export { SIDECAR_EXT } from "./block-crcs.js";
+
 const MAGIC = 0x45435355;
 const FORMAT_VERSION = 1;
 const HEADER = 14;
 
-/** Rolling per-block CRCs of one shard, fed with its bytes in order. */
-export class ShardChecksums {
-  #blocks: number[] = [];
-  #crc = 0;
-  #inBlock = 0;
-  #total = 0;
-
-  write(bytes: Uint8Array): void {
-    let at = 0;
-    while (at < bytes.length) {
-      const n = Math.min(BITROT_BLOCK_SIZE - this.#inBlock, bytes.length - at);
-      this.#crc = needleCrc(bytes.subarray(at, at + n), this.#crc);
-      this.#inBlock += n;
-      this.#total += n;
-      at += n;
-      if (this.#inBlock === BITROT_BLOCK_SIZE) this.#flush();
-    }
-  }
-
-  #flush(): void {
-    this.#blocks.push(this.#crc);
-    this.#crc = 0;
-    this.#inBlock = 0;
-  }
-
-  finish(): { coveredSize: number; packed: Buffer } {
-    if (this.#inBlock > 0) this.#flush();
-    const packed = Buffer.alloc(this.#blocks.length * 4);
-    for (const [i, crc] of this.#blocks.entries()) packed.writeUInt32LE(crc, i * 4);
-    return { coveredSize: this.#total, packed };
-  }
-}
-
-export function buildProtection(geometry: EcGeometry, shards: ShardChecksums[]): EcBitrotProtection {
+export function buildProtection(geometry: EcGeometry, shards: ShardBlockCrcs[]): EcBitrotProtection {
   return EcBitrotProtection.create({
     algorithm: ChecksumAlgorithm.CHECKSUM_CRC32C,
     blockSize: BITROT_BLOCK_SIZE,
@@ -60,12 +28,18 @@ export function buildProtection(geometry: EcGeometry, shards: ShardChecksums[]):
       encodeTsNs: 0n,
       blockSize: BigInt(geometry.blockSize),
     },
-    shards: shards.map((s, shardId) => {
-      const { coveredSize, packed } = s.finish();
-      return { shardId, coveredSize: BigInt(coveredSize), blockCrc32c: packed };
-    }),
+    shards: shards.map(({ coveredSize, packed }, shardId) => ({
+      shardId,
+      coveredSize: BigInt(coveredSize),
+      blockCrc32c: Buffer.from(packed.buffer, packed.byteOffset, packed.length),
+    })),
     encodeUuid: randomBytes(16),
   });
+}
+
+/** Writes <dataBase>.ecsum for shards of this geometry from their block CRCs. */
+export function writeSidecar(dataBase: string, geometry: EcGeometry, shards: ShardBlockCrcs[]): void {
+  saveSidecar(`${dataBase}.ecsum`, buildProtection(geometry, shards));
 }
 
 export function saveSidecar(path: string, protection: EcBitrotProtection): void {

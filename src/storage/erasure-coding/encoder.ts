@@ -1,12 +1,12 @@
 // Encoding a volume's .dat into shard files with weed's uniform layout (layout.ts): data shard i is
 // the .dat's i-th block of B bytes, zero-padded, and parity shards are Reed-Solomon over the data
 // shards column by column. The .dat is read in large sequential chunks, each shard file written
-// sequentially, with the bitrot sidecar (.ecsum) of their block checksums. CPU-bound: servers call
-// encodeInWorker, which runs this on a worker thread.
+// sequentially, with the block checksums of the bitrot sidecar computed on the way. CPU-bound:
+// servers call encodeInWorker, which runs this on a worker thread.
 
 import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
 import { Worker } from "node:worker_threads";
-import { buildProtection, ShardChecksums, SIDECAR_EXT, saveSidecar } from "./bitrot.js";
+import { type ShardBlockCrcs, ShardChecksums } from "./block-crcs.js";
 import { shardExt, uniformBlockSize } from "./layout.js";
 import type { RebuildRequest } from "./rebuild.js";
 import { ReedSolomon } from "./reed-solomon/index.js";
@@ -24,6 +24,8 @@ export interface EncodeResult {
   /** The .dat length the encode read; the .vif records it with the block size. */
   datSize: number;
   blockSize: number;
+  /** Per-shard block CRCs for the bitrot sidecar (bitrot.ts writes it). */
+  checksums: ShardBlockCrcs[];
 }
 
 function readFully(fd: number, into: Uint8Array, position: number, limit: number): void {
@@ -66,11 +68,7 @@ export function encodeShardFiles(req: EncodeRequest): EncodeResult {
         checksums[i]!.write(shards[i]!);
       }
     }
-    saveSidecar(
-      `${dataBase}${SIDECAR_EXT}`,
-      buildProtection({ dataShards, parityShards, blockSize }, checksums),
-    );
-    return { datSize, blockSize };
+    return { datSize, blockSize, checksums: checksums.map((c) => c.finish()) };
   } finally {
     closeSync(dat);
     for (const fd of outputs) closeSync(fd);
@@ -81,31 +79,58 @@ export type WorkerJob =
   | { kind: "encode"; request: EncodeRequest }
   | { kind: "rebuild"; request: RebuildRequest };
 
-/** encodeShardFiles on a worker thread of its own. */
+/** encodeShardFiles on the EC worker thread. */
 export function encodeInWorker(request: EncodeRequest): Promise<EncodeResult> {
   return runInWorker<EncodeResult>({ kind: "encode", request });
 }
 
-/** rebuildShardFiles on a worker thread of its own: the ids of the shards written. */
+/** rebuildShardFiles on the EC worker thread: the ids of the shards written. */
 export function rebuildInWorker(request: RebuildRequest): Promise<number[]> {
   return runInWorker<number[]>({ kind: "rebuild", request });
 }
 
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+}
+
+/**
+ * One worker thread, started on first use and kept (referenced only while it has jobs, so an idle
+ * one never holds the process open): jobs run one at a time, each already using a core to the full; a worker that dies fails
+ * its jobs and the next job starts a new one.
+ */
+let worker: Worker | undefined;
+const pending = new Map<number, Pending>();
+let nextJob = 1;
+
+function ecWorker(): Worker {
+  if (worker) return worker;
+  const w = new Worker(new URL("./encode-worker.js", import.meta.url));
+  w.on("message", (reply: { id: number; result?: unknown; error?: string }) => {
+    const job = pending.get(reply.id);
+    pending.delete(reply.id);
+    // Idle, the worker does not hold the process open.
+    if (pending.size === 0) w.unref();
+    if (reply.error !== undefined) job?.reject(new Error(reply.error));
+    else job?.resolve(reply.result);
+  });
+  const lost = (err: Error) => {
+    if (worker === w) worker = undefined;
+    for (const job of pending.values()) job.reject(err);
+    pending.clear();
+  };
+  w.on("error", lost);
+  w.on("exit", (code) => lost(new Error(`encode worker exited with code ${code}`)));
+  worker = w;
+  return w;
+}
+
 function runInWorker<T>(job: WorkerJob): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL("./encode-worker.js", import.meta.url), { workerData: job });
-    let settled = false;
-    worker.once("message", (reply: { result?: T; error?: string }) => {
-      settled = true;
-      if (reply.error !== undefined) reject(new Error(reply.error));
-      else resolve(reply.result!);
-    });
-    worker.once("error", (err) => {
-      settled = true;
-      reject(err);
-    });
-    worker.once("exit", (code) => {
-      if (!settled) reject(new Error(`encode worker exited with code ${code}`));
-    });
+  const id = nextJob++;
+  return new Promise<T>((resolve, reject) => {
+    pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+    const w = ecWorker();
+    w.ref();
+    w.postMessage({ id, job });
   });
 }
