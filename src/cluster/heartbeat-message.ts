@@ -2,7 +2,12 @@
 // directories' uuids and tags, the full volume list, and the short messages of volume deltas.
 
 import type { VolumeServerOptions } from "../cli/options.js";
-import { Heartbeat, VolumeInformationMessage, VolumeShortInformationMessage } from "../pb/master.js";
+import {
+  Heartbeat,
+  type VolumeEcShardInformationMessage,
+  VolumeInformationMessage,
+  VolumeShortInformationMessage,
+} from "../pb/master.js";
 import type { VolumeServerState } from "../pb/volume_server.js";
 import { backendName } from "../storage/backend/backends.js";
 import { ttlToUint32 } from "../storage/needle/ttl.js";
@@ -10,6 +15,7 @@ import type { Store, VolumeEvent } from "../storage/store/store.js";
 import { replicaPlacementByte } from "../storage/volume/replica-placement.js";
 import type { Volume } from "../storage/volume/volume.js";
 import { diskUsage } from "../util/disk.js";
+import { ecFullHeartbeat, hasNoEcShards } from "./heartbeat-ec.js";
 
 function identity(options: VolumeServerOptions) {
   return {
@@ -98,7 +104,7 @@ export function fullHeartbeat(
     maxFileKey,
     volumes,
     hasNoVolumes: volumes.length === 0,
-    hasNoEcShards: true,
+    hasNoEcShards: hasNoEcShards(store),
     locationUuids: store.locations.map((l) => l.uuid),
     state,
     diskTags: store.locations.map((l, diskId) => ({
@@ -110,13 +116,18 @@ export function fullHeartbeat(
   });
 }
 
-export function ecHeartbeat(): Heartbeat {
-  return Heartbeat.create({ ecShards: [], hasNoEcShards: true });
+export function ecHeartbeat(store: Store): Heartbeat {
+  return ecFullHeartbeat(store);
 }
 
 export function deltaHeartbeat(
   options: VolumeServerOptions,
-  delta: { newVolumes?: VolumeShortInformationMessage[]; deletedVolumes?: VolumeShortInformationMessage[] },
+  delta: {
+    newVolumes?: VolumeShortInformationMessage[];
+    deletedVolumes?: VolumeShortInformationMessage[];
+    newEcShards?: VolumeEcShardInformationMessage[];
+    deletedEcShards?: VolumeEcShardInformationMessage[];
+  },
 ): Heartbeat {
   return Heartbeat.create({ ...identity(options), ...delta });
 }

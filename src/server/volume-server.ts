@@ -6,6 +6,7 @@ import { accessSync, constants, statSync } from "node:fs";
 import { joinHostPort, type VolumeServerOptions } from "../cli/options.js";
 import { PeerClients } from "../cluster/clients.js";
 import { MasterHeartbeat } from "../cluster/heartbeat.js";
+import { ecShardDelta } from "../cluster/heartbeat-ec.js";
 import {
   deltaHeartbeat,
   ecHeartbeat,
@@ -22,9 +23,7 @@ import { handleProfiling } from "../metrics/profiling.js";
 import { VolumeMetrics } from "../metrics/volume-metrics.js";
 import { configInt, configString, type SecurityConfig } from "../security/config.js";
 import { Guard } from "../security/guard.js";
-import { grpcClientCredentials, httpsIdentity } from "../security/tls.js";
-import { loadStorageBackends } from "../storage/backend/backends.js";
-import { hasTieredVolumes } from "../storage/backend/tiered-dat.js";
+import { ecStoreOf } from "../storage/erasure-coding/ec-store.js";
 import { leveldbNeedleMap } from "../storage/index/leveldb-map.js";
 import { Store } from "../storage/store/store.js";
 import type { OffsetWidth } from "../storage/types.js";
@@ -78,6 +77,7 @@ async function openStore(options: VolumeServerOptions, defaultWidth: OffsetWidth
     })),
   });
   await store.loadExistingVolumes();
+  ecStoreOf(store).loadExisting((m) => log.warn(m));
   return store;
 }
 
@@ -197,29 +197,13 @@ export async function startVolumeServer(
         ])
       : undefined;
 
-  heartbeat = new MasterHeartbeat(
-    options.masters,
-    {
-      fullHeartbeat: () => fullHeartbeat(options, store, stateFile.state),
-      ecHeartbeat: () => ecHeartbeat(),
-      goodbyeHeartbeat: () => goodbyeHeartbeat(options),
-      onResponse: (response) => {
-        if (response.volumeSizeLimit !== 0n) store.volumeSizeLimit = Number(response.volumeSizeLimit);
-        store.preallocate = response.preallocate;
-        loadStorageBackends(response.storageBackends);
-      },
-      onRegistered: (master) => {
-        ctx.state.registered = true;
-        ctx.state.currentMaster = master;
-        if (options.offsetWidth === 0) void followMasterOffsetWidth(ctx, master);
-        // As weed's checkWithMaster: tier backends, and the metrics push gateway.
-        void checkWithMaster(peers, master).then((c) => {
-          if (c) pusher.configure(c.metricsAddress, c.metricsIntervalSeconds);
-        });
-      },
-      onDisconnected: (master) => {
-        if (ctx.state.currentMaster === master) ctx.state.currentMaster = "";
-      },
+  heartbeat = new MasterHeartbeat(options.masters, {
+    fullHeartbeat: () => fullHeartbeat(options, store, stateFile.state),
+    ecHeartbeat: () => ecHeartbeat(store),
+    goodbyeHeartbeat: () => goodbyeHeartbeat(options),
+    onResponse: (response) => {
+      if (response.volumeSizeLimit !== 0n) store.volumeSizeLimit = Number(response.volumeSizeLimit);
+      store.preallocate = response.preallocate;
     },
     grpcCredentials,
   );
@@ -227,6 +211,11 @@ export async function startVolumeServer(
   store.addListener({
     volumeAdded: (e) => beat.send(deltaHeartbeat(options, { newVolumes: [volumeShortInformation(e)] })),
     volumeDeleted: (e) => beat.send(deltaHeartbeat(options, { deletedVolumes: [volumeShortInformation(e)] })),
+  });
+  ecStoreOf(store).addListener({
+    ecShardMounted: (e) => beat.send(deltaHeartbeat(options, { newEcShards: [ecShardDelta(e, true)] })),
+    ecShardUnmounted: (e) =>
+      beat.send(deltaHeartbeat(options, { deletedEcShards: [ecShardDelta(e, false)] })),
   });
   heartbeat.start();
 
@@ -245,8 +234,7 @@ export async function startVolumeServer(
       await adminHttp.close(DRAIN_MS);
       await grpc.close(DRAIN_MS);
       ctx.peers.close();
-      pusher.stop();
-      metricsHttp?.close();
+      ecStoreOf(store).close();
       store.close();
       log.info("shut down successfully");
     },

@@ -13,6 +13,7 @@ import {
   ReceiveFileResponse,
   type VolumeServerServer,
 } from "../../pb/volume_server.js";
+import { ecStoreOf } from "../../storage/erasure-coding/ec-store.js";
 import { toDiskType } from "../../storage/store/disk-location.js";
 import { volumeBaseName } from "../../storage/volume/volume.js";
 import type { ServerContext } from "../context.js";
@@ -109,6 +110,15 @@ function receiveTarget(ctx: ServerContext, info: NonNullable<ReceiveFileRequest[
   const { store } = ctx;
   const base = volumeBaseName(info.collection, info.volumeId);
   if (info.isEcVolume) {
+    // Writing over a mounted shard would change the bytes under its open readers.
+    const mounted = ecStoreOf(store)
+      .findAll(info.volumeId)
+      .map((l) => l.diskId);
+    if (mounted.length > 0) {
+      throw new ReceiveRefused(
+        `ec volume ${info.volumeId} is mounted on disk_ids:[${mounted.join(" ")}]; unmount before ReceiveFile`,
+      );
+    }
     let location = info.diskId > 0 ? store.locations[info.diskId] : undefined;
     if (info.diskId > 0 && !location) {
       throw new ReceiveRefused(`invalid disk_id ${info.diskId}: only have ${store.locations.length} disks`);

@@ -13,18 +13,31 @@ import {
 } from "../../pb/volume_server.js";
 import { maskedCrc } from "../../storage/needle/crc.js";
 import { parseNeedleIdCookie, parseNeedlePath, parseVolumeId } from "../../storage/needle/file-id.js";
-import { FLAG_CHUNK_MANIFEST, FLAG_HAS_TTL } from "../../storage/needle/needle.js";
+import { FLAG_CHUNK_MANIFEST, FLAG_HAS_TTL, type Needle } from "../../storage/needle/needle.js";
 import { keyFromBigInt } from "../../storage/needle/needle-id.js";
 import { formatTtl } from "../../storage/needle/ttl.js";
 import { VolumeError } from "../../storage/volume/volume.js";
 import type { ServerContext } from "../context.js";
 import { checkAdminAuth, failed, unary } from "./call.js";
+import { ecNeedleStatus } from "./erasure-coding-read.js";
 import { checkMaintenance } from "./volume-admin.js";
 
 function volumeOrFail(ctx: ServerContext, id: number) {
   const v = ctx.store.findVolume(id);
   if (!v) throw failed(status.UNKNOWN, `not found volume id ${id}`);
   return v;
+}
+
+/** The stored record's id and size (a blob written under another key keeps its own). */
+export function needleStatusResponse(n: Needle): VolumeNeedleStatusResponse {
+  return VolumeNeedleStatusResponse.create({
+    needleId: (BigInt(n.keyHi) << 32n) | BigInt(n.keyLo),
+    cookie: n.cookie,
+    size: n.size,
+    lastModified: BigInt(n.lastModified),
+    crc: maskedCrc(n.checksum),
+    ttl: n.flags & FLAG_HAS_TTL ? formatTtl(n.ttl) : "",
+  });
 }
 
 export function needleDataService(ctx: ServerContext): Partial<VolumeServerServer> {
@@ -78,19 +91,10 @@ export function needleDataService(ctx: ServerContext): Partial<VolumeServerServe
       checkAdminAuth(ctx, call);
       const { volumeId, needleId } = call.request;
       const v = ctx.store.findVolume(volumeId);
-      if (!v) throw failed(status.UNKNOWN, `volume not found ${volumeId}`);
+      if (!v) return ecNeedleStatus(ctx, volumeId, needleId);
       const key = keyFromBigInt(needleId);
       try {
-        const n = v.read(key.hi, key.lo);
-        // The id and size are the stored record's (a blob written under another key keeps its own).
-        return VolumeNeedleStatusResponse.create({
-          needleId: (BigInt(n.keyHi) << 32n) | BigInt(n.keyLo),
-          cookie: n.cookie,
-          size: n.size,
-          lastModified: BigInt(n.lastModified),
-          crc: maskedCrc(n.checksum),
-          ttl: n.flags & FLAG_HAS_TTL ? formatTtl(n.ttl) : "",
-        });
+        return needleStatusResponse(v.read(key.hi, key.lo));
       } catch (err) {
         if (err instanceof VolumeError && err.kind === "not-found") {
           throw failed(status.NOT_FOUND, `needle not found ${needleId}`);

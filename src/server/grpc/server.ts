@@ -8,6 +8,11 @@ import type { ServerContext } from "../context.js";
 import { isLoopbackOrWildcard } from "../http/listeners.js";
 import { adminService } from "./admin.js";
 import { copyService } from "./copy.js";
+import { ecCopyService } from "./erasure-coding-copy.js";
+import { ecDecodeService } from "./erasure-coding-decode.js";
+import { ecGenerateService } from "./erasure-coding-generate.js";
+import { ecScrubService } from "./erasure-coding-scrub.js";
+import { ecShardsService } from "./erasure-coding-shards.js";
 import { needleDataService } from "./needle-data.js";
 import { queryService } from "./query.js";
 import { remoteFetchService } from "./remote-fetch.js";
@@ -56,8 +61,11 @@ export async function startGrpcServer(ctx: ServerContext): Promise<GrpcListener>
     ...tailService(ctx),
     ...scrubService(ctx),
     ...queryService(ctx),
-    ...remoteFetchService(ctx),
-    ...tierService(ctx),
+    ...ecGenerateService(ctx),
+    ...ecShardsService(ctx),
+    ...ecCopyService(ctx),
+    ...ecDecodeService(ctx),
+    ...ecScrubService(ctx),
   });
   server.addService(VolumeServerService, implementation);
 

@@ -9,6 +9,7 @@ import { FLAG_CHUNK_MANIFEST, FLAG_COMPRESSED, type Needle } from "../../storage
 import type { ServerContext } from "../context.js";
 import { type ChunkManifest, deleteChunks, loadChunkManifest } from "./chunk-manifest.js";
 import { parseFidPath } from "./fid-path.js";
+import { serveEcDelete } from "./needle-delete-ec.js";
 import { writeJson, writeJsonError } from "./respond.js";
 
 export async function handleDelete(
@@ -38,6 +39,7 @@ export async function handleDelete(
     volumeId = parseVolumeId(path.volumeId);
   } catch {}
   const volume = ctx.store.findVolume(volumeId);
+  if (!volume && (await serveEcDelete(ctx, req, res, volumeId, key))) return;
   let stored: Needle | undefined;
   try {
     stored = volume?.read(key.keyHi, key.keyLo);

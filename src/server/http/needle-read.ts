@@ -34,6 +34,7 @@ import {
   writeResponseContent,
 } from "./needle-read-content.js";
 import { NeedleData, PAGED_READ_LIMIT } from "./needle-read-data.js";
+import { serveEcRead } from "./needle-read-ec.js";
 import { serveRemoteVolume } from "./remote-read.js";
 import { writeJsonError } from "./respond.js";
 
@@ -73,13 +74,13 @@ function imageOpsOf(ext: string, query: URLSearchParams): ImageOps {
 }
 
 /** A status with no body: Go sends Content-Length: 0 on a GET and nothing on a HEAD. */
-function endStatus(req: IncomingMessage, res: ServerResponse, status: number): void {
+export function endStatus(req: IncomingMessage, res: ServerResponse, status: number): void {
   if (req.method !== "HEAD") res.setHeader("Content-Length", 0);
   res.writeHead(status).end();
 }
 
 /** weed's InternalError: a JSON error, or just the status for a HEAD. */
-function internalError(req: IncomingMessage, res: ServerResponse, message: string): void {
+export function internalError(req: IncomingMessage, res: ServerResponse, message: string): void {
   if (req.method === "HEAD") endStatus(req, res, 500);
   else writeJsonError(req, res, 500, message);
 }
@@ -105,7 +106,7 @@ function metaOnlyFirst(
 }
 
 /** The needle, and where its data is when only the metadata was read. */
-interface Loaded {
+export interface Loaded {
   needle: Needle;
   data?: { offset: number; size: number };
 }
@@ -146,12 +147,9 @@ export async function handleRead(
   res: ServerResponse,
 ): Promise<void> {
   const rawUrl = req.url ?? "/";
-  const q = rawUrl.indexOf("?");
-  const plain = isPlainPath(rawUrl);
-  // Most reads are a bare /vid,fid: WHATWG URL parsing would return it unchanged, so it is skipped.
-  const url = plain ? undefined : new URL(rawUrl, "http://x");
-  const query = url ? url.searchParams : NO_QUERY;
-  const decoded = url ? unescapePath(url.pathname) : rawUrl;
+  const url = new URL(rawUrl, "http://x");
+  const query = url.searchParams;
+  const decoded = unescapePath(url.pathname);
   if (decoded === undefined) {
     endStatus(req, res, 400);
     return;
@@ -173,7 +171,8 @@ export async function handleRead(
   }
   const volume = ctx.store.findVolume(volumeId);
   if (!volume) {
-    await serveRemoteVolume(ctx, req, res, url ?? new URL(rawUrl, "http://x"), path, volumeId);
+    if (await serveEcRead(ctx, req, res, { url, rawUrl, path, cookie: key.cookie }, volumeId, key)) return;
+    await serveRemoteVolume(ctx, req, res, url, path, volumeId);
     return;
   }
 
@@ -198,8 +197,30 @@ export async function handleRead(
     else internalError(req, res, (err as Error).message);
     return;
   }
+  await serveNeedle(ctx, req, res, { url, rawUrl, path, cookie: key.cookie }, loaded, volume);
+}
+
+/** What serveNeedle needs of the request beyond the needle. */
+export interface ReadTarget {
+  url: URL;
+  rawUrl: string;
+  path: FidPath;
+  cookie: number;
+}
+
+/** Answers a read with a loaded needle: cookie, conditional headers, manifest, content. */
+export async function serveNeedle(
+  ctx: ServerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  { url, rawUrl, path, cookie }: ReadTarget,
+  loaded: Loaded,
+  volume?: Volume,
+): Promise<void> {
+  const query = url.searchParams;
+  const q = rawUrl.indexOf("?");
   const n = loaded.needle;
-  if (n.cookie !== key.cookie) {
+  if (n.cookie !== cookie) {
     endStatus(req, res, 404);
     return;
   }
@@ -237,7 +258,7 @@ export async function handleRead(
   const storedMime = n.mime.toString("latin1");
   const meta = { storedMime, filename, query: readQuery };
 
-  if (loaded.data) {
+  if (loaded.data && volume) {
     const page = Math.max(1, ctx.options.readBufferSizeMB) * 1024 * 1024;
     const source = new NeedleData(volume, n, loaded.data.offset, loaded.data.size, page);
     await writeResponseContent(req, res, source, meta);

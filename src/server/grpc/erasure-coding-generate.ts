@@ -1,0 +1,78 @@
+// VolumeEcShardsGenerate (weed's volume_grpc_erasure_coding.go): turns a volume into .ecx (first, so
+// it never lists needles the shards lack), .ec00 … and a .vif recording the shard geometry. The
+// volume itself stays; the shell deletes it once the shards are spread.
+
+import { rmSync } from "node:fs";
+import { status } from "@grpc/grpc-js";
+import { VolumeEcShardsGenerateResponse, type VolumeServerServer } from "../../pb/volume_server.js";
+import { SIDECAR_EXT, writeSidecar } from "../../storage/erasure-coding/bitrot.js";
+import { ecStoreOf } from "../../storage/erasure-coding/ec-store.js";
+import { encodeInWorker } from "../../storage/erasure-coding/encoder.js";
+import {
+  DATA_SHARDS,
+  MAX_SHARD_COUNT,
+  PARITY_SHARDS,
+  shardExt,
+  validShardCounts,
+} from "../../storage/erasure-coding/layout.js";
+import { writeSortedIndex } from "../../storage/erasure-coding/sorted-index.js";
+import { emptyVolumeInfo, loadVolumeInfo, saveVolumeInfo } from "../../storage/volume/volume-info.js";
+import type { ServerContext } from "../context.js";
+import { checkAdminAuth, failed, unary } from "./call.js";
+import { checkMaintenance } from "./volume-admin.js";
+
+function removeEcArtifacts(dataBase: string, indexBase: string): void {
+  for (let i = 0; i < MAX_SHARD_COUNT; i++) rmSync(dataBase + shardExt(i), { force: true });
+  rmSync(`${indexBase}.ecx`, { force: true });
+  rmSync(`${indexBase}.ecj`, { force: true });
+  rmSync(dataBase + SIDECAR_EXT, { force: true });
+}
+
+export function ecGenerateService(ctx: ServerContext): Pick<VolumeServerServer, "volumeEcShardsGenerate"> {
+  return {
+    volumeEcShardsGenerate: unary(async (call) => {
+      checkAdminAuth(ctx, call);
+      checkMaintenance(ctx);
+      const { volumeId, collection } = call.request;
+      const v = ctx.store.findVolume(volumeId);
+      if (!v) throw failed(status.UNKNOWN, `volume ${volumeId} not found`);
+      if (v.collection !== collection) {
+        throw failed(status.UNKNOWN, `existing collection:${v.collection} unexpected input: ${collection}`);
+      }
+      const dataBase = v.fileName(".dat").slice(0, -4);
+      const indexBase = v.fileName(".idx").slice(0, -4);
+      // A .vif already naming a geometry (a re-encode) keeps it.
+      const previous = loadVolumeInfo(`${dataBase}.vif`)?.ecShardConfig;
+      let dataShards = DATA_SHARDS;
+      let parityShards = PARITY_SHARDS;
+      if (previous && validShardCounts(previous.dataShards, previous.parityShards)) {
+        dataShards = previous.dataShards;
+        parityShards = previous.parityShards;
+      }
+      ecStoreOf(ctx.store).unloadVolume(volumeId);
+      removeEcArtifacts(dataBase, indexBase);
+      let done = false;
+      try {
+        v.sync();
+        writeSortedIndex(indexBase, v.width);
+        const encoded = await encodeInWorker({ dataBase, dataShards, parityShards });
+        writeSidecar(dataBase, { dataShards, parityShards, blockSize: encoded.blockSize }, encoded.checksums);
+        const info = emptyVolumeInfo();
+        info.version = v.version;
+        info.expireAtSec = v.expireAtSec();
+        info.datFileSize = encoded.datSize;
+        info.ecShardConfig = {
+          dataShards,
+          parityShards,
+          encodeTsNs: BigInt(Date.now()) * 1_000_000n,
+          blockSize: encoded.blockSize,
+        };
+        saveVolumeInfo(`${dataBase}.vif`, info);
+        done = true;
+      } finally {
+        if (!done) removeEcArtifacts(dataBase, indexBase);
+      }
+      return VolumeEcShardsGenerateResponse.create();
+    }),
+  };
+}

@@ -1,0 +1,18 @@
+// The EC worker thread (encoder.ts runInWorker): encodes or rebuilds one volume's shards per
+// message, in order, and answers with the result or the error.
+
+import { parentPort } from "node:worker_threads";
+import { encodeShardFiles, type WorkerJob } from "./encoder.js";
+import { rebuildShardFiles } from "./rebuild.js";
+
+const port = parentPort;
+if (!port) throw new Error("encode-worker runs as a worker thread");
+
+port.on("message", ({ id, job }: { id: number; job: WorkerJob }) => {
+  try {
+    const result = job.kind === "encode" ? encodeShardFiles(job.request) : rebuildShardFiles(job.request);
+    port.postMessage({ id, result });
+  } catch (err) {
+    port.postMessage({ id, error: (err as Error).message ?? String(err) });
+  }
+});
