@@ -23,6 +23,9 @@ import { handleProfiling } from "../metrics/profiling.js";
 import { VolumeMetrics } from "../metrics/volume-metrics.js";
 import { configInt, configString, type SecurityConfig } from "../security/config.js";
 import { Guard } from "../security/guard.js";
+import { grpcClientCredentials, httpsIdentity } from "../security/tls.js";
+import { loadStorageBackends } from "../storage/backend/backends.js";
+import { hasTieredVolumes } from "../storage/backend/tiered-dat.js";
 import { ecStoreOf } from "../storage/erasure-coding/ec-store.js";
 import { leveldbNeedleMap } from "../storage/index/leveldb-map.js";
 import { Store } from "../storage/store/store.js";
@@ -197,13 +200,29 @@ export async function startVolumeServer(
         ])
       : undefined;
 
-  heartbeat = new MasterHeartbeat(options.masters, {
-    fullHeartbeat: () => fullHeartbeat(options, store, stateFile.state),
-    ecHeartbeat: () => ecHeartbeat(store),
-    goodbyeHeartbeat: () => goodbyeHeartbeat(options),
-    onResponse: (response) => {
-      if (response.volumeSizeLimit !== 0n) store.volumeSizeLimit = Number(response.volumeSizeLimit);
-      store.preallocate = response.preallocate;
+  heartbeat = new MasterHeartbeat(
+    options.masters,
+    {
+      fullHeartbeat: () => fullHeartbeat(options, store, stateFile.state),
+      ecHeartbeat: () => ecHeartbeat(store),
+      goodbyeHeartbeat: () => goodbyeHeartbeat(options),
+      onResponse: (response) => {
+        if (response.volumeSizeLimit !== 0n) store.volumeSizeLimit = Number(response.volumeSizeLimit);
+        store.preallocate = response.preallocate;
+        loadStorageBackends(response.storageBackends);
+      },
+      onRegistered: (master) => {
+        ctx.state.registered = true;
+        ctx.state.currentMaster = master;
+        if (options.offsetWidth === 0) void followMasterOffsetWidth(ctx, master);
+        // As weed's checkWithMaster: tier backends, and the metrics push gateway.
+        void checkWithMaster(peers, master).then((c) => {
+          if (c) pusher.configure(c.metricsAddress, c.metricsIntervalSeconds);
+        });
+      },
+      onDisconnected: (master) => {
+        if (ctx.state.currentMaster === master) ctx.state.currentMaster = "";
+      },
     },
     grpcCredentials,
   );
@@ -234,6 +253,8 @@ export async function startVolumeServer(
       await adminHttp.close(DRAIN_MS);
       await grpc.close(DRAIN_MS);
       ctx.peers.close();
+      pusher.stop();
+      metricsHttp?.close();
       ecStoreOf(store).close();
       store.close();
       log.info("shut down successfully");

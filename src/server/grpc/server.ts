@@ -66,6 +66,8 @@ export async function startGrpcServer(ctx: ServerContext): Promise<GrpcListener>
     ...ecCopyService(ctx),
     ...ecDecodeService(ctx),
     ...ecScrubService(ctx),
+    ...remoteFetchService(ctx),
+    ...tierService(ctx),
   });
   server.addService(VolumeServerService, implementation);
 

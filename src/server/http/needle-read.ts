@@ -147,9 +147,10 @@ export async function handleRead(
   res: ServerResponse,
 ): Promise<void> {
   const rawUrl = req.url ?? "/";
-  const url = new URL(rawUrl, "http://x");
-  const query = url.searchParams;
-  const decoded = unescapePath(url.pathname);
+  // Most reads are a bare /vid,fid: WHATWG URL parsing would return it unchanged, so it is skipped.
+  const url = isPlainPath(rawUrl) ? undefined : new URL(rawUrl, "http://x");
+  const query = url ? url.searchParams : NO_QUERY;
+  const decoded = url ? unescapePath(url.pathname) : rawUrl;
   if (decoded === undefined) {
     endStatus(req, res, 400);
     return;
@@ -171,8 +172,8 @@ export async function handleRead(
   }
   const volume = ctx.store.findVolume(volumeId);
   if (!volume) {
-    if (await serveEcRead(ctx, req, res, { url, rawUrl, path, cookie: key.cookie }, volumeId, key)) return;
-    await serveRemoteVolume(ctx, req, res, url, path, volumeId);
+    if (await serveEcRead(ctx, req, res, { query, rawUrl, path, cookie: key.cookie }, volumeId, key)) return;
+    await serveRemoteVolume(ctx, req, res, url ?? new URL(rawUrl, "http://x"), path, volumeId);
     return;
   }
 
@@ -197,12 +198,12 @@ export async function handleRead(
     else internalError(req, res, (err as Error).message);
     return;
   }
-  await serveNeedle(ctx, req, res, { url, rawUrl, path, cookie: key.cookie }, loaded, volume);
+  await serveNeedle(ctx, req, res, { query, rawUrl, path, cookie: key.cookie }, loaded, volume);
 }
 
 /** What serveNeedle needs of the request beyond the needle. */
 export interface ReadTarget {
-  url: URL;
+  query: URLSearchParams;
   rawUrl: string;
   path: FidPath;
   cookie: number;
@@ -213,11 +214,10 @@ export async function serveNeedle(
   ctx: ServerContext,
   req: IncomingMessage,
   res: ServerResponse,
-  { url, rawUrl, path, cookie }: ReadTarget,
+  { query, rawUrl, path, cookie }: ReadTarget,
   loaded: Loaded,
   volume?: Volume,
 ): Promise<void> {
-  const query = url.searchParams;
   const q = rawUrl.indexOf("?");
   const n = loaded.needle;
   if (n.cookie !== cookie) {
