@@ -46,6 +46,10 @@ async function pullEcFile(
   target: string,
   optional: boolean,
 ): Promise<boolean> {
+  const writePath = optional ? `${target}.copying` : target;
+  // Opened before the call starts: a stream left without a reader while awaiting would emit its
+  // error to no one and bring the process down.
+  const file = await open(writePath, "w");
   const stream = client.copyFile(
     CopyFileRequest.create({
       volumeId,
@@ -57,8 +61,6 @@ async function pullEcFile(
       ignoreSourceFileNotFound: optional,
     }),
   );
-  const writePath = optional ? `${target}.copying` : target;
-  const file = await open(writePath, "w");
   let seen = false;
   try {
     for await (const frame of receive(stream)) {

@@ -56,6 +56,10 @@ async function pullFile(
   ignoreMissing: boolean,
   onProgress?: (bytes: number) => Promise<void>,
 ): Promise<bigint> {
+  const writePath = ignoreMissing ? `${target}.copying` : target;
+  // The file is opened before the call starts: a stream left without a reader while awaiting
+  // would emit its error to no one and bring the process down.
+  let file: FileHandle | undefined = await open(writePath, "w");
   const stream = p.client.copyFile(
     CopyFileRequest.create({
       volumeId: p.volumeId,
@@ -67,8 +71,6 @@ async function pullFile(
       ignoreSourceFileNotFound: ignoreMissing,
     }),
   );
-  const writePath = ignoreMissing ? `${target}.copying` : target;
-  let file: FileHandle | undefined = await open(writePath, "w");
   let modifiedTsNs = 0n;
   let bytes = 0;
   try {
