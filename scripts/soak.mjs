@@ -12,7 +12,6 @@
 // Needs `npm run build`. The generator runs in this process, so "peak" is the peak this client
 // reaches on this machine (shared with other work), which is what the soak's rate is relative to.
 
-import { createHash, randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
 import { parseArgs } from "node:util";
