@@ -24,7 +24,7 @@ export async function remoteReplicas(
   if (local && copyCount(local.superBlock.replicaPlacement) === 1) return [];
   let locations: Location[];
   try {
-    locations = await lookup.locations(volumeId);
+    locations = await lookup.locations(volumeId, true);
   } catch (err) {
     throw new Error(`replicating lookup failed for ${volumeId}: ${(err as Error).message}`);
   }

@@ -23,11 +23,12 @@ export class VolumeLookup {
   }
 
   /**
-   * The servers holding a volume; throws when the master cannot be asked, or VolumeNotLocated when
-   * it answers that it does not know the volume.
+   * The servers holding a volume; throws when the master cannot be asked or does not know it.
+   * `fresh` skips the cache (replicated writes and deletes ask the master each time, as weed does,
+   * so a replica that just went down is not written to from a stale list).
    */
-  async locations(volumeId: number): Promise<Location[]> {
-    const cached = this.cache.get(volumeId);
+  async locations(volumeId: number, fresh = false): Promise<Location[]> {
+    const cached = fresh ? undefined : this.cache.get(volumeId);
     if (cached && cached.expires > Date.now()) return cached.locations;
     const master = this.currentMaster();
     if (!master) throw new Error("no master to look up volumes");

@@ -1,0 +1,284 @@
+// npm run soak — a long read/write mix against a real `weed master` and our volume server, watching
+// for slow leaks. First a short unthrottled run measures the peak throughput this generator gets
+// from our server; then the soak runs at a fraction of it (default 80%) for --minutes, and every
+// --sample seconds records the server's RSS (/proc/<pid>/status VmRSS), its open descriptors
+// (/proc/<pid>/fd) and the p50/p99 latency of that window. At the end every acknowledged write is
+// read back and compared, and a verdict is printed: RSS flat, descriptors flat, p99 stable.
+//
+//   node scripts/soak.mjs [--minutes 30] [--fraction 0.8] [--peak-seconds 20] [--sample 30]
+//                         [--connections 16] [--read-percent 80] [--size 1024] [--keys 50000]
+//                         [--out FILE.json]
+//
+// Needs `npm run build`. The generator runs in this process, so "peak" is the peak this client
+// reaches on this machine (shared with other work), which is what the soak's rate is relative to.
+
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { Agent, request as httpRequest } from "node:http";
+import { parseArgs } from "node:util";
+import { reserveRanges } from "./lib/bench-load.mjs";
+import {
+  cleanupAll,
+  installSignalHandlers,
+  scratchDir,
+  sleep,
+  startMaster,
+  startVolume,
+} from "./lib/bench-procs.mjs";
+import { ensureWeed } from "./lib/weed.mjs";
+
+const { values: args } = parseArgs({
+  options: {
+    minutes: { type: "string", default: "30" },
+    fraction: { type: "string", default: "0.8" },
+    "peak-seconds": { type: "string", default: "20" },
+    sample: { type: "string", default: "30" },
+    connections: { type: "string", default: "16" },
+    "read-percent": { type: "string", default: "80" },
+    size: { type: "string", default: "1024" },
+    keys: { type: "string", default: "50000" },
+    out: { type: "string" },
+  },
+});
+const minutes = Number(args.minutes);
+const fraction = Number(args.fraction);
+const peakSeconds = Number(args["peak-seconds"]);
+const sampleSeconds = Number(args.sample);
+const connections = Number(args.connections);
+const readPercent = Number(args["read-percent"]);
+const size = Number(args.size);
+const keyCount = Number(args.keys);
+
+installSignalHandlers();
+
+const log = (...a) => console.log(new Date().toISOString().slice(11, 19), ...a);
+
+function statusKb(pid, field) {
+  const m = new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) : 0;
+}
+const fdCount = (pid) => readdirSync(`/proc/${pid}/fd`).length;
+
+function send(agent, url, method, body) {
+  return new Promise((resolve) => {
+    const headers = body
+      ? { "Content-Type": "application/octet-stream", "Content-Length": String(body.length) }
+      : {};
+    const req = httpRequest(url, { method, agent, headers }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on("error", (err) => resolve({ status: 0, error: err.message }));
+    });
+    req.on("error", (err) => resolve({ status: 0, error: err.message }));
+    req.end(body ?? undefined);
+  });
+}
+
+const quantile = (sorted, q) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : 0;
+
+async function main() {
+  const weed = ensureWeed({ quiet: true });
+  const work = scratchDir("soak-");
+  const master = await startMaster(weed, work);
+  const volume = await startVolume("ours", weed, master, work);
+  const pid = volume.pid;
+  log(`master ${master.url}, our volume server ${volume.url} pid ${pid}, data ${volume.dataDir}`);
+
+  // Keys: a fixed key space reserved from the master and overwritten in place, so the needle map
+  // stays the same size and any RSS growth is a leak, not data. Each key's last acknowledged body
+  // seed is kept; a key being written is not read, nor written while read (either body could come
+  // back).
+  const ranges = await reserveRanges(master, volume, 8, Math.ceil(keyCount / 8));
+  const paths = [];
+  for (let i = 0; i < keyCount; i++) {
+    const r = ranges[i % ranges.length];
+    paths.push(`/${r.vid},${(r.start + Math.floor(i / ranges.length)).toString(16)}${r.cookie}`);
+  }
+  const seeds = new Int32Array(keyCount); // 0 = never acknowledged
+  const writing = new Uint8Array(keyCount);
+  const reading = new Uint16Array(keyCount);
+  const bodyFor = (seed) => {
+    const b = Buffer.allocUnsafe(size);
+    b.fill(seed & 0xff);
+    b.writeUInt32BE(seed >>> 0, 0);
+    return b;
+  };
+
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  let seedCounter = 1;
+  const errors = new Map();
+  const noteError = (what) => errors.set(what, (errors.get(what) ?? 0) + 1);
+
+  let writes = 0;
+  async function write(latencies, k = Math.floor(Math.random() * keyCount)) {
+    if (writing[k] || reading[k]) return read(latencies);
+    writing[k] = 1;
+    const seed = seedCounter++;
+    const t0 = process.hrtime.bigint();
+    const res = await send(agent, `${volume.url}${paths[k]}`, "POST", bodyFor(seed));
+    latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    writing[k] = 0;
+    writes++;
+    if (res.status === 201) seeds[k] = seed;
+    else noteError(`write ${res.status} ${res.error ?? res.body?.toString().slice(0, 80)}`);
+  }
+  async function read(latencies) {
+    let k = Math.floor(Math.random() * keyCount);
+    while (writing[k] || seeds[k] === 0) k = (k + 1) % keyCount;
+    reading[k]++;
+    const path = paths[k];
+    const seed = seeds[k];
+    const t0 = process.hrtime.bigint();
+    const res = await send(agent, `${volume.url}${path}`, "GET");
+    latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    reading[k]--;
+    if (res.status !== 200) noteError(`read ${res.status} ${res.error ?? ""}`);
+    else if (!res.body.equals(bodyFor(seed))) noteError("read: wrong bytes");
+  }
+  const op = (lat) => (Math.random() * 100 < readPercent ? read(lat) : write(lat));
+
+  // Prefill so reads have something to read.
+  const pre = [];
+  let fill = 0;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (fill < keyCount) await write(pre, fill++);
+    }),
+  );
+  if (seeds.includes(0)) throw new Error(`prefill failed: ${JSON.stringify(Object.fromEntries(errors))}`);
+  log(`prefilled ${keyCount} objects of ${size} bytes`);
+
+  // Peak: closed loop, no pacing.
+  let peakOps = 0;
+  {
+    const lat = [];
+    const end = Date.now() + peakSeconds * 1000;
+    await Promise.all(
+      Array.from({ length: connections }, async () => {
+        while (Date.now() < end) await op(lat);
+      }),
+    );
+    peakOps = lat.length / peakSeconds;
+    lat.sort((a, b) => a - b);
+    log(
+      `peak: ${peakOps.toFixed(0)} ops/s over ${peakSeconds}s, p50 ${quantile(lat, 0.5).toFixed(2)} ms, p99 ${quantile(lat, 0.99).toFixed(2)} ms`,
+    );
+  }
+
+  // Soak: each connection paces itself to rate/connections ops/s (open schedule, so a slow answer
+  // is followed by catch-up rather than a lower rate).
+  const target = peakOps * fraction;
+  const perConn = target / connections;
+  const samples = [];
+  let window = [];
+  const start = Date.now();
+  const end = start + minutes * 60_000;
+  log(`soak: ${target.toFixed(0)} ops/s (${fraction * 100}% of peak) for ${minutes} min`);
+  const sampleTimer = setInterval(() => {
+    const lat = window;
+    window = [];
+    lat.sort((a, b) => a - b);
+    const s = {
+      t: Math.round((Date.now() - start) / 1000),
+      ops: lat.length,
+      opsPerSec: lat.length / sampleSeconds,
+      p50: quantile(lat, 0.5),
+      p99: quantile(lat, 0.99),
+      rssKb: statusKb(pid, "VmRSS"),
+      fds: fdCount(pid),
+      errors: [...errors.values()].reduce((a, b) => a + b, 0),
+    };
+    samples.push(s);
+    log(
+      `t=${s.t}s ops/s=${s.opsPerSec.toFixed(0)} p50=${s.p50.toFixed(2)}ms p99=${s.p99.toFixed(2)}ms rss=${(s.rssKb / 1024).toFixed(1)}MiB fds=${s.fds} errors=${s.errors} writes=${writes}`,
+    );
+  }, sampleSeconds * 1000);
+  await Promise.all(
+    Array.from({ length: connections }, async (_, c) => {
+      let due = Date.now() + (c * 1000) / target;
+      while (Date.now() < end) {
+        const wait = due - Date.now();
+        if (wait > 0) await sleep(wait);
+        due += 1000 / perConn;
+        await op(window);
+      }
+    }),
+  );
+  clearInterval(sampleTimer);
+
+  // Every key reads back its last acknowledged body.
+  let bad = 0;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (next < keyCount) {
+        const k = next++;
+        const res = await send(agent, `${volume.url}${paths[k]}`, "GET");
+        if (res.status !== 200 || !res.body.equals(bodyFor(seeds[k]))) bad++;
+      }
+    }),
+  );
+  agent.destroy();
+  log(`read back ${keyCount} keys (${writes} acknowledged writes in all): ${bad} wrong or missing`);
+
+  // Verdict. The first two samples are warm-up (allocator and caches growing); after that RSS may
+  // not keep growing (last third vs first third under 10% + 8 MiB), descriptors may not grow, and
+  // the p99 of the last third may not exceed 3x the first third's.
+  const steady = samples.slice(2);
+  const third = Math.max(1, Math.floor(steady.length / 3));
+  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+  const first = steady.slice(0, third);
+  const last = steady.slice(-third);
+  const rssFirst = med(first.map((s) => s.rssKb));
+  const rssLast = med(last.map((s) => s.rssKb));
+  const fdFirst = med(first.map((s) => s.fds));
+  const fdMax = Math.max(...steady.map((s) => s.fds));
+  const p99First = med(first.map((s) => s.p99));
+  const p99Last = med(last.map((s) => s.p99));
+  const verdict = {
+    rssFlat: rssLast <= rssFirst * 1.1 + 8192,
+    fdsFlat: fdMax <= fdFirst + 4,
+    p99Stable: p99Last <= p99First * 3 + 1,
+    allReadBack: bad === 0,
+    noErrors: errors.size === 0,
+  };
+  const result = {
+    date: new Date().toISOString(),
+    minutes,
+    fraction,
+    connections,
+    readPercent,
+    size,
+    peakOps,
+    targetOps: target,
+    keys: keyCount,
+    writes,
+    badReadBack: bad,
+    errors: Object.fromEntries(errors),
+    rssFirstMiB: rssFirst / 1024,
+    rssLastMiB: rssLast / 1024,
+    rssMaxMiB: Math.max(...samples.map((s) => s.rssKb)) / 1024,
+    fdFirst,
+    fdMax,
+    p99FirstMs: p99First,
+    p99LastMs: p99Last,
+    verdict,
+    samples,
+  };
+  if (args.out) writeFileSync(args.out, JSON.stringify(result, null, 2));
+  console.log(JSON.stringify({ ...result, samples: undefined }, null, 2));
+  const ok = Object.values(verdict).every(Boolean);
+  log(ok ? "SOAK PASSED" : "SOAK FAILED");
+  return ok;
+}
+
+let ok = false;
+try {
+  ok = await main();
+} catch (err) {
+  console.error(err);
+} finally {
+  await cleanupAll();
+}
+process.exit(ok ? 0 : 1);

@@ -1,0 +1,144 @@
+// Shared pieces of the reliability tests: a volume server on fixed ports that can be killed and
+// restarted on the same directory, a gRPC client, raw-body writes and read-back checks.
+import { createHash } from "node:crypto";
+import { networkInterfaces } from "node:os";
+import { credentials } from "@grpc/grpc-js";
+import { VolumeServerClient } from "../../src/pb/volume_server.js";
+import { freePort, launcher, type Master, type Proc, startProcess, waitFor } from "../support/processes.js";
+
+export interface Restartable {
+  port: number;
+  grpcPort: number;
+  url: string;
+  grpcAddress: string;
+  proc: Proc;
+  start(): Promise<Proc>;
+}
+
+/** Our volume server on `data`, on ports kept across restarts. */
+export async function restartable(
+  dir: string,
+  data: string,
+  master: Master,
+  name: string,
+  extra: string[] = [],
+  ip = "127.0.0.1",
+): Promise<Restartable> {
+  const port = await freePort();
+  const grpcPort = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const server: Restartable = {
+    port,
+    grpcPort,
+    url,
+    grpcAddress: `127.0.0.1:${grpcPort}`,
+    proc: undefined as unknown as Proc,
+    async start() {
+      server.proc = startProcess(
+        launcher,
+        [
+          `-port=${port}`,
+          `-port.grpc=${grpcPort}`,
+          `-ip=${ip}`,
+          `-dir=${data}`,
+          "-max=8",
+          `-master=127.0.0.1:${master.port}.${master.grpcPort}`,
+          "-preStopSeconds=0",
+          ...extra,
+        ],
+        dir,
+        name,
+      );
+      await waitFor(`${url}/status`, (s) => s === 200);
+      return server.proc;
+    },
+  };
+  await server.start();
+  return server;
+}
+
+export function client(grpcAddress: string): VolumeServerClient {
+  return new VolumeServerClient(grpcAddress, credentials.createInsecure());
+}
+
+/** A unary call as a promise. */
+export function unary<Req, Res>(
+  c: VolumeServerClient,
+  method: string,
+  req: Req,
+  deadlineMs = 60_000,
+): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    // biome-ignore lint/suspicious/noExplicitAny: the generated client's methods by name
+    (c as any)[method](req, { deadline: Date.now() + deadlineMs }, (err: Error | null, res: Res) =>
+      err ? reject(err) : resolve(res),
+    );
+  });
+}
+
+/** A server-streaming call drained to its end. */
+export function drain<Req>(
+  c: VolumeServerClient,
+  method: string,
+  req: Req,
+  deadlineMs = 60_000,
+): Promise<unknown[]> {
+  return new Promise((resolve, reject) => {
+    const out: unknown[] = [];
+    // biome-ignore lint/suspicious/noExplicitAny: the generated client's methods by name
+    const call = (c as any)[method](req, { deadline: Date.now() + deadlineMs });
+    call.on("data", (m: unknown) => out.push(m));
+    call.on("error", reject);
+    call.on("end", () => resolve(out));
+  });
+}
+
+export async function allocate(c: VolumeServerClient, volumeId: number, replication = "000"): Promise<void> {
+  await unary(c, "allocateVolume", {
+    volumeId,
+    collection: "",
+    preallocate: 0n,
+    replication,
+    ttl: "",
+    memoryMapMaxSizeMb: 0,
+    diskType: "",
+    version: 3,
+  });
+}
+
+export const fidOf = (vid: number, key: number) =>
+  `${vid},${key.toString(16)}${(0x10000000 + key).toString(16)}`;
+export const bodyOf = (key: number) => Buffer.alloc(1 + ((key * 7919) % 20000), key % 256);
+export const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+/** A raw-body POST (with a Content-Type: weed parses a bare POST as multipart); its status. */
+export async function put(url: string, fid: string, body: Uint8Array): Promise<number> {
+  const r = await fetch(`${url}/${fid}`, {
+    method: "POST",
+    body,
+    headers: { "content-type": "application/octet-stream" },
+  });
+  await r.arrayBuffer();
+  return r.status;
+}
+
+/** Each fid's status and body hash as served. */
+export async function readAll(
+  url: string,
+  fids: Iterable<string>,
+): Promise<Map<string, { status: number; hash: string }>> {
+  const out = new Map<string, { status: number; hash: string }>();
+  for (const fid of fids) {
+    const r = await fetch(`${url}/${fid}`);
+    const body = new Uint8Array(await r.arrayBuffer());
+    out.set(fid, { status: r.status, hash: r.status === 200 ? sha(body) : "" });
+  }
+  return out;
+}
+
+/** This host's first non-internal IPv4 address: copy and tail sources may not be loopback (as Go). */
+export function hostIp(): string {
+  for (const list of Object.values(networkInterfaces()))
+    for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  throw new Error("no non-loopback IPv4 address to copy between servers");
+}
