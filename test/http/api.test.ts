@@ -7,7 +7,6 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import sharp from "sharp";
-import { fetchRaw, sameAnswer } from "../support/compare.js";
 import { allocateVolume } from "../support/grpc.js";
 import {
   freePort,
@@ -18,6 +17,33 @@ import {
   type VolumeProc,
   waitFor,
 } from "../support/processes.js";
+import { type Answer, assertSameAnswer, fetchRaw } from "./twin.js";
+
+/** The same request to weed (`goUrl`) and to us; the answers must match (or only their status). */
+async function sameAnswer(
+  goUrl: string,
+  ourUrl: string,
+  path: string,
+  options: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: Buffer;
+    only?: "status";
+    compareHeaders?: string[];
+  } = {},
+): Promise<{ go: Answer; ours: Answer }> {
+  const { method = "GET", headers = {}, body } = options;
+  const [g, o] = await Promise.all([
+    fetchRaw(goUrl, path, method, headers, body),
+    fetchRaw(ourUrl, path, method, headers, body),
+  ]);
+  const what = `${method} ${path} ${JSON.stringify(headers)}`;
+  if (options.only !== "status") assertSameAnswer(o, g, what);
+  assert.equal(o.status, g.status, `${what}: status`);
+  for (const name of options.compareHeaders ?? [])
+    assert.equal(o.headers[name], g.headers[name], `${what}: ${name}`);
+  return { go: g, ours: o };
+}
 
 interface Cluster {
   master: Master;
