@@ -3,13 +3,14 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { remoteReplicas, replicateDelete } from "../../cluster/replicate.js";
-import { tokenFromRequest, verifyFileIdToken } from "../../security/jwt.js";
+import { tokenFromRequest } from "../../security/jwt.js";
 import { parseNeedlePath, parseVolumeId } from "../../storage/needle/file-id.js";
 import { FLAG_CHUNK_MANIFEST, FLAG_COMPRESSED, type Needle } from "../../storage/needle/needle.js";
 import type { ServerContext } from "../context.js";
 import { type ChunkManifest, deleteChunks, loadChunkManifest } from "./chunk-manifest.js";
 import { parseFidPath } from "./fid-path.js";
 import { serveEcDelete } from "./needle-delete-ec.js";
+import { refusedWriteToken } from "./needle-write.js";
 import { writeJson, writeJsonError } from "./respond.js";
 
 export async function handleDelete(
@@ -26,14 +27,7 @@ export async function handleDelete(
     writeJsonError(req, res, 400, (err as Error).message);
     return;
   }
-  const writeKey = ctx.guard.keys.writeKey;
-  if (
-    writeKey &&
-    !(await verifyFileIdToken(writeKey, tokenFromRequest(req, url.searchParams), path.volumeId, path.fid))
-  ) {
-    writeJsonError(req, res, 401, "wrong jwt");
-    return;
-  }
+  if (await refusedWriteToken(ctx, req, res, url.searchParams, path)) return;
   let volumeId = -1;
   try {
     volumeId = parseVolumeId(path.volumeId);

@@ -20,13 +20,28 @@ import {
 import { formatTtl, isEmptyTtl, parseTtl } from "../../storage/needle/ttl.js";
 import { VolumeError } from "../../storage/volume/volume.js";
 import type { ServerContext } from "../context.js";
-import { parseFidPath } from "./fid-path.js";
+import { type FidPath, parseFidPath } from "./fid-path.js";
 import { writeJson, writeJsonError } from "./respond.js";
 import { parseUpload, UploadError } from "./upload.js";
 import { parseQueryInto } from "./upload-go.js";
 
 export function setEtag(res: ServerResponse, etag: string): void {
   if (etag) res.setHeader("ETag", etag.startsWith('"') ? etag : `"${etag}"`);
+}
+
+/** weed's write JWT check (writes and deletes): false when allowed, else answers 401 "wrong jwt". */
+export async function refusedWriteToken(
+  ctx: ServerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+  path: FidPath,
+): Promise<boolean> {
+  const writeKey = ctx.guard.keys.writeKey;
+  if (!writeKey || (await verifyFileIdToken(writeKey, tokenFromRequest(req, query), path.volumeId, path.fid)))
+    return false;
+  writeJsonError(req, res, 401, "wrong jwt");
+  return true;
 }
 
 export async function handleWrite(
@@ -51,14 +66,7 @@ export async function handleWrite(
     writeJsonError(req, res, 400, (err as Error).message);
     return;
   }
-  const writeKey = ctx.guard.keys.writeKey;
-  if (
-    writeKey &&
-    !(await verifyFileIdToken(writeKey, tokenFromRequest(req, url.searchParams), path.volumeId, path.fid))
-  ) {
-    writeJsonError(req, res, 401, "wrong jwt");
-    return;
-  }
+  if (await refusedWriteToken(ctx, req, res, url.searchParams, path)) return;
 
   let upload: Awaited<ReturnType<typeof parseUpload>>;
   try {
