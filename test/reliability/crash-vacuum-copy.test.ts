@@ -179,7 +179,18 @@ test("SIGKILL of the target or the source during VolumeCopy: no half volume, ret
         false,
         `round ${round}: volume 42 still served after delete`,
       );
-      await drain(tc, "volumeCopy", copyReq);
+      // A restarted source may still be refused for a moment (the target's channel to it backs
+      // off after the kill), as an operator's first retry could be: retry until it goes through.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await drain(tc, "volumeCopy", copyReq);
+          break;
+        } catch (err) {
+          if (attempt >= 10 || !/Unavailable|No connection established/.test((err as Error).message))
+            throw err;
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
       await verify(target.url, acknowledged, none, `round ${round} retry`);
       await unary(tc, "volumeDelete", { volumeId: 42, onlyEmpty: false });
       tc.close();
