@@ -6,9 +6,8 @@
 import { createServer, type Server } from "node:http";
 import type { Handler, StoreHandlers } from "../server/http/router.js";
 import { log } from "../util/log.js";
+import { requestType } from "./request-tally.js";
 import type { VolumeMetrics } from "./volume-metrics.js";
-
-const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"]);
 
 /** The store's handlers counted as weed's privateStoreHandler counts them. */
 export function instrumentedStore(store: StoreHandlers, metrics: VolumeMetrics): StoreHandlers {
@@ -21,27 +20,21 @@ export function instrumentedStore(store: StoreHandlers, metrics: VolumeMetrics):
 
 /** type = method (INVALID if unsupported), code = the status; failures counted as weed names them. */
 function instrumented(handler: Handler, metrics: VolumeMetrics, kind: "read" | "write" | "delete"): Handler {
+  const tally = metrics.tally;
   return (req, res) => {
-    const type = KNOWN_METHODS.has(req.method ?? "") ? (req.method as string) : "INVALID";
-    const start = process.hrtime.bigint();
-    const inFlight = metrics.inFlightRequests.labels(req.method ?? "");
-    inFlight.inc();
-    let counted = false;
-    const done = () => {
-      if (counted) return;
-      counted = true;
-      inFlight.dec();
-      metrics.requests.inc({ type, code: String(res.statusCode) });
-      metrics.requestSeconds.observe({ type }, Number(process.hrtime.bigint() - start) / 1e9);
+    const method = req.method ?? "";
+    const start = performance.now();
+    tally.begin(method);
+    // 'close' follows 'finish' on every response, and comes alone when the client goes away.
+    res.once("close", () => {
       const status = res.statusCode;
+      tally.end(method, requestType(method), status, (performance.now() - start) / 1000);
       if (kind === "write" && status >= 400) metrics.fileWriteFailures.inc();
       if (kind === "read" && (status === 404 || status >= 500)) {
         metrics.fileReadFailures.inc();
         metrics.handlers.inc({ type: status === 404 ? "errorGetNotFound" : "errorGetInternal" });
       }
-    };
-    res.once("finish", done);
-    res.once("close", done);
+    });
     handler(req, res);
   };
 }

@@ -8,6 +8,7 @@ import type { Store } from "../storage/store/store.js";
 import { diskUsage } from "../util/disk.js";
 import { versionString } from "../version.js";
 import { registerProcessExtras } from "./process-extras.js";
+import { RequestTally } from "./request-tally.js";
 
 const PREFIX = "SeaweedFS_volumeServer_";
 /** prometheus.ExponentialBuckets(0.0001, 2, 24), as weed's request and vacuum histograms. */
@@ -26,8 +27,8 @@ const GOARCH: Record<string, string> = { x64: "amd64", ia32: "386", arm64: "arm6
 export class VolumeMetrics {
   readonly registry = new Registry();
   readonly requests: Counter<"type" | "code">;
-  readonly requestSeconds: Histogram<"type">;
-  readonly inFlightRequests: Gauge<"type">;
+  /** request_total, request_seconds and in_flight_requests, counted cheaply per request. */
+  readonly tally: RequestTally;
   readonly handlers: Counter<"type">;
   readonly masterDisconnections: Counter<"address">;
   readonly fileReadFailures: Counter;
@@ -88,19 +89,28 @@ export class VolumeMetrics {
     gauge("start_time_seconds", "Start time of the volume server, as seconds since UNIX epoch.", [], (g) =>
       g.set(started),
     );
-    this.requests = counter("request_total", "Counter of volume server requests.", ["type", "code"]);
-    this.handlers = counter("handler_total", "Counter of volume server handlers.", ["type"]);
-    this.requestSeconds = new Histogram({
-      name: `${PREFIX}request_seconds`,
-      help: "Bucketed histogram of volume server request processing time.",
-      labelNames: ["type"],
-      buckets: TIME_BUCKETS,
+    this.tally = new RequestTally(
+      this.registry,
+      `${PREFIX}request_seconds`,
+      "Bucketed histogram of volume server request processing time.",
+      TIME_BUCKETS,
+    );
+    const tally = this.tally;
+    this.requests = new Counter({
+      name: `${PREFIX}request_total`,
+      help: "Counter of volume server requests.",
+      labelNames: ["type", "code"],
       registers,
+      collect(this: Counter<"type" | "code">) {
+        tally.flushRequests(this);
+      },
     });
-    this.inFlightRequests = gauge(
+    this.handlers = counter("handler_total", "Counter of volume server handlers.", ["type"]);
+    gauge(
       "in_flight_requests",
       "Current number of in-flight requests being handled by volume server.",
       ["type"],
+      (g) => tally.setInFlight(g),
     );
     this.vacuumCompact = counter("vacuuming_compact_count", "Counter of volume vacuuming Compact counter", [
       "success",

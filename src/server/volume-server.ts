@@ -38,7 +38,7 @@ import { InflightLimiter } from "./http/inflight.js";
 import { type HttpListener, listenHttp } from "./http/listeners.js";
 import { adminRouter, needleHandlers, publicRouter } from "./http/router.js";
 import { StateFile } from "./state-file.js";
-import { readerCount, startReaders } from "./workers/readers.js";
+import { balanceAccepts, readerCount, startReaders } from "./workers/readers.js";
 
 export interface RunningVolumeServer {
   context: ServerContext;
@@ -111,6 +111,7 @@ export async function startVolumeServer(
   security: SecurityConfig,
 ): Promise<RunningVolumeServer> {
   for (const folder of options.folders) checkFolderWritable(folder.directory);
+  if (readerCount() > 0) balanceAccepts();
 
   const whiteList = [...options.whiteList, ...configString(security, "guard.white_list").split(",")]
     .map((w) => w.trim())

@@ -17,6 +17,8 @@ export interface ContentSource {
    * or fail their checksum; nothing unverified is ever yielded.
    */
   chunks(start: number, length: number): AsyncIterable<Uint8Array>;
+  /** Frees what the chunks were read into; called once nothing uses them any more. */
+  dispose?(): void;
 }
 
 /** Bytes already in memory (and already verified). */
@@ -33,8 +35,12 @@ export function bufferSource(data: Uint8Array): ContentSource {
 /** Every byte of a source in one buffer (for image transforms, which need the whole picture). */
 export async function readAll(source: ContentSource): Promise<Buffer> {
   const parts: Uint8Array[] = [];
-  for await (const c of source.chunks(0, source.size)) parts.push(c);
-  return Buffer.concat(parts);
+  try {
+    for await (const c of source.chunks(0, source.size)) parts.push(c);
+    return Buffer.concat(parts);
+  } finally {
+    source.dispose?.();
+  }
 }
 
 /**
@@ -124,6 +130,7 @@ export async function writeResponseContent(
   source: ContentSource,
   meta: ContentMeta,
 ): Promise<void> {
+  if (source.dispose) res.once("close", () => source.dispose!());
   const type = responseMimeType(meta.storedMime, extText(meta.filename));
   res.setHeader("Accept-Ranges", "bytes");
   for (const [name, value] of contentHeaders(

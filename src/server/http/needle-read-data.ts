@@ -15,6 +15,7 @@ import type { Needle } from "../../storage/needle/needle.js";
 import { keyToHex } from "../../storage/needle/needle-id.js";
 import type { Volume } from "../../storage/volume/volume.js";
 import type { ContentSource } from "./needle-read-content.js";
+import { giveReadBuffer, takeReadBuffer } from "./read-buffers.js";
 
 /** weed's paged read limit: data up to this size is read whole. */
 export const PAGED_READ_LIMIT = 1024 * 1024;
@@ -56,20 +57,27 @@ function crcMatches(crc: number, stored: number): boolean {
   return crc === stored || maskedCrc(crc) === stored;
 }
 
-/** Reads exactly `length` bytes at `position` of the .dat into a fresh buffer. */
-async function readFully(volume: Volume, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(length);
-  let done = 0;
-  while (done < length) {
-    const got = await volume.readDataAsync(position + done, buf.subarray(done), length - done);
-    if (got <= 0) throw new Error(`short read at ${position + done}: ${done} of ${length} bytes`);
-    done += got;
+/** Reads exactly `length` bytes at `position` of the .dat into a buffer, pooled or fresh. */
+async function readFully(volume: Volume, position: number, length: number, pooled = true): Promise<Buffer> {
+  const buf = pooled ? takeReadBuffer(length) : Buffer.allocUnsafe(length);
+  try {
+    let done = 0;
+    while (done < length) {
+      const got = await volume.readDataAsync(position + done, buf.subarray(done), length - done);
+      if (got <= 0) throw new Error(`short read at ${position + done}: ${done} of ${length} bytes`);
+      done += got;
+    }
+  } catch (err) {
+    if (pooled) giveReadBuffer(buf);
+    throw err;
   }
   return buf;
 }
 
 export class NeedleData implements ContentSource {
   private whole: Promise<Buffer> | undefined;
+  /** Pooled buffers of whole reads handed out (the socket may still hold them): returned by dispose. */
+  private lent: Buffer[] = [];
 
   constructor(
     private readonly volume: Volume,
@@ -80,6 +88,18 @@ export class NeedleData implements ContentSource {
     /** weed's read page (-readBufferSizeMB): whole data up to this size is checked before it is sent. */
     private readonly pageSize: number,
   ) {}
+
+  /** Called once the response is closed: every buffer lent out goes back to the pool. */
+  dispose(): void {
+    for (const buf of this.lent) giveReadBuffer(buf);
+    this.lent = [];
+  }
+
+  private async lend(position: number, length: number): Promise<Buffer> {
+    const buf = await readFully(this.volume, position, length);
+    this.lent.push(buf);
+    return buf;
+  }
 
   chunks(start: number, length: number): AsyncIterable<Uint8Array> {
     if (start === 0 && length === this.size) {
@@ -95,7 +115,7 @@ export class NeedleData implements ContentSource {
   }
 
   private async readWhole(): Promise<Buffer> {
-    const data = await readFully(this.volume, this.dataOffset, this.size);
+    const data = await this.lend(this.dataOffset, this.size);
     if (this.size > 0 && !crcMatches(needleCrc(data), this.needle.checksum))
       throw corrupted(this.needle, "data corrupted: checksum mismatch");
     return data;
@@ -105,11 +125,13 @@ export class NeedleData implements ContentSource {
     let crc = 0;
     let held: Buffer | undefined;
     for (let pos = 0; pos < this.size; pos += STREAM_PIECE) {
-      // A fresh buffer each time: the socket may still hold the previous one.
+      // A fresh buffer each time (the socket may still hold the previous one), left to the garbage
+      // collector: lent ones would all be held until the response closes.
       const piece = await readFully(
         this.volume,
         this.dataOffset + pos,
         Math.min(STREAM_PIECE, this.size - pos),
+        false,
       );
       crc = needleCrc(piece, crc);
       if (held) yield held;
@@ -127,7 +149,8 @@ export class NeedleData implements ContentSource {
     const end = start + length;
     for (let b = Math.floor(start / block); b * block < end; b++) {
       const from = b * block;
-      const data = await readFully(this.volume, this.dataOffset + from, Math.min(block, this.size - from));
+      const length = Math.min(block, this.size - from);
+      const data = await readFully(this.volume, this.dataOffset + from, length, false);
       if (needleCrc(data) !== crcs[b]) throw corrupted(this.needle, `checksum mismatch in block ${b}`);
       yield data.subarray(Math.max(start, from) - from, Math.min(end, from + data.length) - from);
     }
@@ -174,6 +197,7 @@ export class NeedleData implements ContentSource {
       );
       crcs[b] = needleCrc(data);
       whole = needleCrc(data, whole);
+      giveReadBuffer(data);
     }
     if (!crcMatches(whole, this.needle.checksum))
       throw corrupted(this.needle, "data corrupted: checksum mismatch");

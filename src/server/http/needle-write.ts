@@ -20,10 +20,12 @@ import {
 import { formatTtl, isEmptyTtl, parseTtl } from "../../storage/needle/ttl.js";
 import { VolumeError } from "../../storage/volume/volume.js";
 import type { ServerContext } from "../context.js";
-import { type FidPath, parseFidPath } from "./fid-path.js";
+import { type FidPath, isPlainPath, parseFidPath } from "./fid-path.js";
 import { writeJson, writeJsonError } from "./respond.js";
 import { parseUpload, UploadError } from "./upload.js";
 import { parseQueryInto } from "./upload-go.js";
+
+const EMPTY_QUERY = new URLSearchParams();
 
 export function setEtag(res: ServerResponse, etag: string): void {
   if (etag) res.setHeader("ETag", etag.startsWith('"') ? etag : `"${etag}"`);
@@ -49,9 +51,12 @@ export async function handleWrite(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const url = new URL(req.url ?? "/", "http://x");
-  // weed parses the form before anything else: a malformed query is a 400 even without a token.
   const rawUrl = req.url ?? "";
+  // Most writes are a bare /vid,fid, which WHATWG URL parsing would return unchanged.
+  const url = isPlainPath(rawUrl)
+    ? { pathname: rawUrl, searchParams: EMPTY_QUERY }
+    : new URL(rawUrl, "http://x");
+  // weed parses the form before anything else: a malformed query is a 400 even without a token.
   const queryAt = rawUrl.indexOf("?");
   const queryError = queryAt < 0 ? undefined : parseQueryInto(new Map(), rawUrl.slice(queryAt + 1));
   if (queryError !== undefined) {

@@ -55,6 +55,8 @@ function headBytes(req: IncomingMessage): number {
 
 /** Go's ServeMux cleanPath: path.Clean, keeping a trailing slash. */
 function cleanPath(p: string): string {
+  // Only "//" and dot segments change under path.Clean; most paths have neither.
+  if (p.charCodeAt(0) === 0x2f && !p.includes("//") && !p.includes("/.")) return p;
   if (p === "") return "/";
   const rooted = p[0] === "/" ? p : `/${p}`;
   const clean = posix.normalize(rooted).replace(/\/+$/, "") || "/";
@@ -67,7 +69,11 @@ export function goProtocol(handler: Handler): Handler {
     const socket = req.socket;
     if (req.httpVersionMajor !== 1) return refuse(socket, 400, "malformed HTTP version");
     let hosts = 0;
-    for (let i = 0; i < req.rawHeaders.length; i += 2) if (/^host$/i.test(req.rawHeaders[i]!)) hosts++;
+    const raw = req.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!;
+      if (name.length === 4 && name.toLowerCase() === "host") hosts++;
+    }
     if (hosts > 1) return refuse(socket, 400, "too many Host headers");
     if (headBytes(req) > MAX_HEAD_BYTES) return refuse(socket, 431);
     const te = req.headers["transfer-encoding"];

@@ -155,7 +155,9 @@ export function needleHandlers(ctx: ServerContext): StoreHandlers {
     }),
     write: guarded(async (ctx, req, res) => {
       const length = Number(req.headers["content-length"] ?? 0) || 0;
-      const replicate = new URL(req.url ?? "/", "http://x").searchParams.get("type") === "replicate";
+      const target = req.url ?? "/";
+      const replicate =
+        target.includes("?") && new URL(target, "http://x").searchParams.get("type") === "replicate";
       if (!replicate && ctx.uploads.over()) {
         const before = ctx.uploads.bytes;
         const outcome = await ctx.uploads.waitForRoom(req);

@@ -3,6 +3,7 @@
 // `fsync` control fields. Failures are GoErrors carrying Go's message; the caller answers 400.
 
 import type { IncomingMessage } from "node:http";
+import { firstHeader } from "./needle-read-content.js";
 import type { ByteQueue } from "./upload-body.js";
 import {
   type FormValues,
@@ -33,7 +34,7 @@ function controlFieldBytes(name: string): number {
 
 /** The first value of a request header (Go's Header.Get), as a byte string; "" when absent. */
 export function header(req: IncomingMessage, name: string): string {
-  return req.headersDistinct[name]?.[0] ?? "";
+  return firstHeader(req, name) ?? "";
 }
 
 /** What the body gave, before the shared rules run. Strings are byte strings (see upload-go.ts). */

@@ -183,11 +183,13 @@ function splitTarget(url: string): { path: string; query: string } {
 /** Seaweed-* headers by their canonical name, prefix cut, first value each. */
 function pairsOf(req: IncomingMessage): Record<string, string> {
   const pairs: Record<string, string> = Object.create(null);
-  for (const [name, values] of Object.entries(req.headersDistinct)) {
-    const key = canonicalHeaderKey(name);
-    if (values && values.length > 0 && key.startsWith(PAIR_PREFIX)) {
-      pairs[key.slice(PAIR_PREFIX.length)] = byteStringToText(values[0]!);
-    }
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length < PAIR_PREFIX.length || name.slice(0, PAIR_PREFIX.length).toLowerCase() !== "seaweed-")
+      continue;
+    const key = canonicalHeaderKey(name).slice(PAIR_PREFIX.length);
+    if (!(key in pairs)) pairs[key] = byteStringToText(raw[i + 1]!);
   }
   return pairs;
 }

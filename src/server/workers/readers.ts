@@ -25,6 +25,16 @@ export function readerCount(): number {
   return Number.isFinite(n) && n > 0 ? Math.min(n, 64) : 0;
 }
 
+/**
+ * Processes accepting from one listening socket: libuv accepts every pending connection at once,
+ * so the first process awake takes a whole burst and the others idle. In single-accept mode each
+ * process takes one and yields, which spreads the connections. libuv reads the switch at the
+ * first listen of a process, so this runs before any port is bound; the readers inherit it.
+ */
+export function balanceAccepts(): void {
+  process.env.UV_TCP_SINGLE_ACCEPT = "1";
+}
+
 export interface Readers {
   stop(): Promise<void>;
 }
