@@ -19,6 +19,8 @@ export interface ContentSource {
   chunks(start: number, length: number): AsyncIterable<Uint8Array>;
   /** Frees what the chunks were read into; called once nothing uses them any more. */
   dispose?(): void;
+  /** Takes back one chunk it yielded, once the connection is done with its bytes. */
+  release?(chunk: Uint8Array): void;
 }
 
 /** Bytes already in memory (and already verified). */
@@ -100,19 +102,33 @@ function drained(res: ServerResponse): Promise<void> {
 }
 
 /** Writes one piece with backpressure; false once the client is gone. */
-async function send(res: ServerResponse, chunk: Uint8Array | string): Promise<boolean> {
+async function send(res: ServerResponse, chunk: Uint8Array | string, source?: ContentSource): Promise<boolean> {
   if (res.destroyed) return false;
-  const ok = typeof chunk === "string" ? res.write(chunk, "latin1") : res.write(chunk);
+  const release = source?.release;
+  const ok =
+    typeof chunk === "string"
+      ? res.write(chunk, "latin1")
+      : release
+        ? res.write(chunk, (err) => {
+            // Flushed to the kernel: the bytes are no longer needed. After an error the
+            // connection may still hold them, so they are left to the garbage collector.
+            if (!err) release.call(source, chunk);
+          })
+        : res.write(chunk);
   if (!ok) await drained(res);
   return !res.destroyed;
 }
 
 /** Writes the rest of an iterator; false once the client is gone (the iterator is then closed). */
-async function sendRest(res: ServerResponse, it: AsyncIterator<Uint8Array>): Promise<boolean> {
+async function sendRest(
+  res: ServerResponse,
+  it: AsyncIterator<Uint8Array>,
+  source: ContentSource,
+): Promise<boolean> {
   for (;;) {
     const next = await it.next();
     if (next.done) return true;
-    if (!(await send(res, next.value))) {
+    if (!(await send(res, next.value, source))) {
       await it.return?.();
       return false;
     }
@@ -180,10 +196,11 @@ export async function writeResponseContent(
         const r = plan.ranges[i]!;
         if (!(await send(res, plan.partHeads[i]!))) return void (await firstIt.return?.());
         if (i === 0) {
-          if (!firstChunk.done && !(await send(res, firstChunk.value)))
+          if (!firstChunk.done && !(await send(res, firstChunk.value, source)))
             return void (await firstIt.return?.());
-          if (!(await sendRest(res, firstIt))) return;
-        } else if (!(await sendRest(res, source.chunks(r.start, r.length)[Symbol.asyncIterator]()))) return;
+          if (!(await sendRest(res, firstIt, source))) return;
+        } else if (!(await sendRest(res, source.chunks(r.start, r.length)[Symbol.asyncIterator](), source)))
+          return;
       }
       if (await send(res, plan.tail!)) res.end();
       return;
@@ -210,8 +227,8 @@ export async function writeResponseContent(
       res.setHeader("Content-Type", sniffContentType(sample));
     }
     res.writeHead(plan.status);
-    for (const c of head) if (!(await send(res, c))) return void (await it.return?.());
-    if (await sendRest(res, it)) res.end();
+    for (const c of head) if (!(await send(res, c, source))) return void (await it.return?.());
+    if (await sendRest(res, it, source)) res.end();
   } catch (err) {
     failContent(res, plan.status === 200, (err as Error).message);
   }

@@ -58,8 +58,8 @@ function crcMatches(crc: number, stored: number): boolean {
 }
 
 /** Reads exactly `length` bytes at `position` of the .dat into a buffer, pooled or fresh. */
-async function readFully(volume: Volume, position: number, length: number, pooled = true): Promise<Buffer> {
-  const buf = pooled ? takeReadBuffer(length) : Buffer.allocUnsafe(length);
+async function readFully(volume: Volume, position: number, length: number): Promise<Buffer> {
+  const buf = takeReadBuffer(length);
   try {
     let done = 0;
     while (done < length) {
@@ -68,7 +68,7 @@ async function readFully(volume: Volume, position: number, length: number, poole
       done += got;
     }
   } catch (err) {
-    if (pooled) giveReadBuffer(buf);
+    giveReadBuffer(buf);
     throw err;
   }
   return buf;
@@ -89,10 +89,26 @@ export class NeedleData implements ContentSource {
     private readonly pageSize: number,
   ) {}
 
+  /** Pooled pieces of streamed reads, by their memory, until the socket has sent them. */
+  private streaming = new Set<ArrayBufferLike>();
+
   /** Called once the response is closed: every buffer lent out goes back to the pool. */
   dispose(): void {
     for (const buf of this.lent) giveReadBuffer(buf);
     this.lent = [];
+    // Pieces not released by then were never sent (or their sending failed): left to the GC.
+    this.streaming.clear();
+  }
+
+  release(chunk: Uint8Array): void {
+    if (this.streaming.delete(chunk.buffer)) giveReadBuffer(chunk as Buffer);
+  }
+
+  /** A pooled piece the response hands back through release once it is sent. */
+  private async stream(position: number, length: number): Promise<Buffer> {
+    const buf = await readFully(this.volume, position, length);
+    this.streaming.add(buf.buffer);
+    return buf;
   }
 
   private async lend(position: number, length: number): Promise<Buffer> {
@@ -125,14 +141,8 @@ export class NeedleData implements ContentSource {
     let crc = 0;
     let held: Buffer | undefined;
     for (let pos = 0; pos < this.size; pos += STREAM_PIECE) {
-      // A fresh buffer each time (the socket may still hold the previous one), left to the garbage
-      // collector: lent ones would all be held until the response closes.
-      const piece = await readFully(
-        this.volume,
-        this.dataOffset + pos,
-        Math.min(STREAM_PIECE, this.size - pos),
-        false,
-      );
+      // A new piece each time: the socket may still hold the previous one.
+      const piece = await this.stream(this.dataOffset + pos, Math.min(STREAM_PIECE, this.size - pos));
       crc = needleCrc(piece, crc);
       if (held) yield held;
       held = piece;
@@ -150,7 +160,7 @@ export class NeedleData implements ContentSource {
     for (let b = Math.floor(start / block); b * block < end; b++) {
       const from = b * block;
       const length = Math.min(block, this.size - from);
-      const data = await readFully(this.volume, this.dataOffset + from, length, false);
+      const data = await this.stream(this.dataOffset + from, length);
       if (needleCrc(data) !== crcs[b]) throw corrupted(this.needle, `checksum mismatch in block ${b}`);
       yield data.subarray(Math.max(start, from) - from, Math.min(end, from + data.length) - from);
     }
