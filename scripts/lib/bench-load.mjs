@@ -33,7 +33,7 @@ export async function reserveRanges(master, volume, n, count) {
     // dataSize=1: the master charges count × dataSize (1 MB a key by default) against the volume's
     // size limit at once, which would mark every volume full after a few large reservations.
     // The first assign on a new server grows its volumes, which takes the master seconds.
-    const a = await getJson(`${master.url}/dir/assign?count=${count}&dataSize=1`, 120_000);
+    const a = await assignRetrying(master, count);
     if (a.error) throw new Error(`assign: ${a.error}`);
     if (a.url !== volume.address) throw new Error(`assign answered ${a.url}, not ${volume.address}`);
     const m = /^(\d+),([0-9a-f]+)([0-9a-f]{8})$/.exec(a.fid);
@@ -46,6 +46,22 @@ export async function reserveRanges(master, volume, n, count) {
     });
   }
   return ranges;
+}
+
+/**
+ * /dir/assign, retried while the master answers 503 because it is still growing volumes on a
+ * fresh server (slower than one answer on a busy machine).
+ */
+async function assignRetrying(master, count) {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      return await getJson(`${master.url}/dir/assign?count=${count}&dataSize=1`, 120_000);
+    } catch (err) {
+      if (!/: 503 /.test(err.message) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }
 
 function send(agent, url, method, body) {

@@ -102,7 +102,11 @@ function drained(res: ServerResponse): Promise<void> {
 }
 
 /** Writes one piece with backpressure; false once the client is gone. */
-async function send(res: ServerResponse, chunk: Uint8Array | string, source?: ContentSource): Promise<boolean> {
+async function send(
+  res: ServerResponse,
+  chunk: Uint8Array | string,
+  source?: ContentSource,
+): Promise<boolean> {
   if (res.destroyed) return false;
   const release = source?.release;
   const ok =

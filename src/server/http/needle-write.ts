@@ -21,8 +21,9 @@ import { formatTtl, isEmptyTtl, parseTtl } from "../../storage/needle/ttl.js";
 import { VolumeError } from "../../storage/volume/volume.js";
 import type { ServerContext } from "../context.js";
 import { type FidPath, isPlainPath, parseFidPath } from "./fid-path.js";
+import { giveReadBuffer } from "./read-buffers.js";
 import { writeJson, writeJsonError } from "./respond.js";
-import { parseUpload, UploadError } from "./upload.js";
+import { type ParsedUpload, parseUpload, UploadError } from "./upload.js";
 import { parseQueryInto } from "./upload-go.js";
 
 const EMPTY_QUERY = new URLSearchParams();
@@ -73,7 +74,7 @@ export async function handleWrite(
   }
   if (await refusedWriteToken(ctx, req, res, url.searchParams, path)) return;
 
-  let upload: Awaited<ReturnType<typeof parseUpload>>;
+  let upload: ParsedUpload;
   try {
     upload = await parseUpload(req, { fileSizeLimitBytes: ctx.options.fileSizeLimitMB * 1024 * 1024 });
   } catch (err) {
@@ -82,6 +83,24 @@ export async function handleWrite(
     return;
   }
 
+  try {
+    await storeUpload(ctx, req, res, url, path, volumeId, upload);
+  } finally {
+    // Written, replicated and answered: nothing holds the body's bytes any more.
+    if (upload.pooledBody) giveReadBuffer(upload.pooledBody);
+  }
+}
+
+/** The parsed upload as a needle: stored here and on the other replicas, then answered. */
+async function storeUpload(
+  ctx: ServerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: { pathname: string; searchParams: URLSearchParams },
+  path: FidPath,
+  volumeId: number,
+  upload: ParsedUpload,
+): Promise<void> {
   let data = upload.data;
   if (ctx.options.fixJpgOrientation && isJpegUpload(upload.mimeType, upload.fileName))
     data = await fixJpgOrientation(data);

@@ -4,6 +4,7 @@
 
 import type { IncomingMessage } from "node:http";
 import { firstHeader } from "./needle-read-content.js";
+import { takeReadBuffer } from "./read-buffers.js";
 import type { ByteQueue } from "./upload-body.js";
 import {
   type FormValues,
@@ -16,7 +17,9 @@ import {
 import { MultipartReader, type Part } from "./upload-multipart.js";
 
 export const OCTET_STREAM = "application/octet-stream";
-const MAX_FORM_BYTES = 10 << 20; // Go's cap on an application/x-www-form-urlencoded body
+const MAX_FORM_BYTES = 10 << 20;
+/** Bodies of at least this many bytes that arrive in pieces are joined into a pooled buffer. */
+const POOLED_BODY_BYTES = 64 * 1024; // Go's cap on an application/x-www-form-urlencoded body
 /** A control field is only compared with "replicate" or "true": weed keeps this many bytes of it. */
 const CONTROL_FIELD_BYTES = "replicate".length + 1;
 /**
@@ -48,6 +51,8 @@ export interface Body {
   isGzipped: boolean;
   /** The file part's own Content-MD5 header (multipart only). */
   partMd5: string;
+  /** data's buffer when it came from the read-buffer pool: given back once the request is done. */
+  pooled: Buffer | undefined;
 }
 
 /**
@@ -94,13 +99,24 @@ class Collector {
     return !this.over;
   };
 
-  /** The bytes, joined once; throws weed's error when over the limit. */
+  /** The bytes, joined once (into a pooled buffer); throws weed's error when over the limit. */
   result(): Buffer {
     if (this.over) throw new GoError(`file over the limited ${this.limit} bytes`);
-    const data = this.views.length === 1 ? this.views[0]! : Buffer.concat(this.views, this.total);
+    let data: Buffer;
+    if (this.views.length === 1) data = this.views[0]!;
+    else if (this.total < POOLED_BODY_BYTES) data = Buffer.concat(this.views, this.total);
+    else {
+      data = takeReadBuffer(this.total);
+      let at = 0;
+      for (const v of this.views) at += v.copy(data, at);
+      this.pooled = data;
+    }
     this.views = [];
     return data;
   }
+
+  /** The result, when it is a pooled buffer the caller must hand back (giveReadBuffer). */
+  pooled: Buffer | undefined;
 }
 
 export async function readRaw(
@@ -135,6 +151,7 @@ export async function readRaw(
   }
   return {
     data: collector.result(),
+    pooled: collector.pooled,
     fileName,
     contentType,
     mimeType: contentType,
@@ -196,6 +213,7 @@ export async function readMultipart(
     mimeType: "",
     isGzipped: filePart.get("Content-Encoding") === "gzip",
     partMd5: filePart.get("Content-MD5"),
+    pooled: collector.pooled,
   };
 }
 

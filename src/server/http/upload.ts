@@ -47,6 +47,8 @@ export interface ParsedUpload {
   replicate: boolean;
   /** weed's form value `fsync` is "true" (query, url-encoded body or a multipart field). */
   fsync: boolean;
+  /** The pooled buffer the body was read into, if any: given back once the request is done. */
+  pooledBody: Buffer | undefined;
 }
 
 export class UploadError extends Error {
@@ -141,6 +143,7 @@ async function parse(req: IncomingMessage, queue: ByteQueue, limit: number): Pro
     contentMd5,
     replicate,
     fsync: formValue(form, "fsync") === "true",
+    pooledBody: body.pooled,
   };
 }
 
