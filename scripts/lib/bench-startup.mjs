@@ -4,7 +4,7 @@
 // reads back over HTTP, and resident memory once loaded minus that of the same server started on an
 // empty directory, per needle (the needle map's cost, plus whatever else grows with the volume).
 
-import { cpSync, mkdirSync, mkdtempSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { isStopping, sleep, spawnVolume, stopVolume, treeKb, waitUntil } from "./bench-procs.mjs";
@@ -29,6 +29,16 @@ async function writeVolume(dir, count) {
   const data = Buffer.alloc(32, 7);
   for (let i = 1; i <= count; i++) v.write(newNeedle({ keyLo: i, cookie: COOKIE, data }));
   v.close();
+}
+
+/**
+ * Bytes a needle of the memory needle map our server builds from that .idx (its typed arrays, as
+ * the map counts them): the needle map alone, without the rest of the process.
+ */
+async function mapBytesPerNeedle(dir, needles) {
+  const { MemoryNeedleMap } = await dist("storage/index/needle-map.js");
+  const image = readFileSync(join(dir, `${VOLUME_ID}.idx`));
+  return MemoryNeedleMap.fromIndex(image, 4, 3).memoryBytes / needles;
 }
 
 const fidOf = (key) => `${VOLUME_ID},${key.toString(16)}${COOKIE.toString(16).padStart(8, "0")}`;
@@ -103,7 +113,7 @@ export async function benchStartup({ weed, master, work, needles, rounds, server
       );
     }
   }
-  const result = { needles };
+  const result = { needles, mapBytesPerNeedle: await mapBytesPerNeedle(source, needles) };
   for (const kind of servers) {
     const s = samples[kind];
     const rssMb = median(s.rssMb);
