@@ -100,27 +100,25 @@ function rpc(client, method, request) {
   );
 }
 
-function sha256(path) {
-  const hash = createHash("sha256");
+/** Reads a file through once (which leaves it in the page cache), each piece handed to `use`. */
+function readThrough(path, use = () => {}) {
   const fd = openSync(path, "r");
   const buf = Buffer.allocUnsafe(8 << 20);
   try {
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      use(buf.subarray(0, n));
+    }
   } finally {
     closeSync(fd);
   }
-  return hash.digest("hex");
 }
 
-/** Reads a file once so that it sits in the page cache. */
-function warm(path) {
-  const fd = openSync(path, "r");
-  const buf = Buffer.allocUnsafe(8 << 20);
-  try {
-    while (readSync(fd, buf, 0, buf.length, null) > 0);
-  } finally {
-    closeSync(fd);
-  }
+function sha256(path) {
+  const hash = createHash("sha256");
+  readThrough(path, (piece) => hash.update(piece));
+  return hash.digest("hex");
 }
 
 const sync = () => execFileSync("sync");
@@ -147,7 +145,7 @@ async function measure(kind, work, master) {
     copyFileSync(join(work, "src.idx"), `${base}.idx`);
     await rpc(client, "volumeMount", pb.VolumeMountRequest.create({ volumeId: VOLUME_ID }));
     sync();
-    warm(`${base}.dat`);
+    readThrough(`${base}.dat`);
 
     let t = performance.now();
     await rpc(
