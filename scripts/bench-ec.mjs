@@ -226,7 +226,7 @@ function report({ go, ours, datSize, needles }) {
     "  before and after a rebuild as Go does: part of Go's extra rebuild time is that work.",
     "- Where the encode's time goes (ours, measured in process with `process.cpuUsage()` on this VM):",
     "  about 0.5 s of user time (coding and CRCs) and 0.4 s to 1.6 s of system time, mostly the",
-    "  kernel taking in 1.4 GiB of shard writes; which of those it is changes from one run to the next",
+    "  kernel taking in 1.4 GiB of shard writes; where in that range it falls changes from run to run",
     "  (wall time 0.6 s to 1.9 s for the same file), and Go's writes pay the same. So the encode ratio",
     "  swings around 1× from run to run, while the rebuild is steadily faster.",
     "- The machine is shared: 2 cores, with other engineers' builds and tests running at the same",
