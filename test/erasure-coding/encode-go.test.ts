@@ -70,10 +70,10 @@ after(async () => {
   scratch?.cleanup();
 });
 
-test("the encoder writes weed's shards and .ecx for the same .dat/.idx", () => {
+test("the encoder writes weed's shards and .ecx for the same .dat/.idx", async () => {
   const base = placeFixture(join(scratch.dir, "direct"));
   writeSortedIndex(base, 4);
-  const result = encodeShardFiles({ dataBase: base, dataShards: 10, parityShards: 4 });
+  const result = await encodeShardFiles({ dataBase: base, dataShards: 10, parityShards: 4 });
   writeSidecar(base, { dataShards: 10, parityShards: 4, blockSize: result.blockSize }, result.checksums);
   assert.equal(result.blockSize, uniformBlockSize(readFileSync(`${FIXTURE}.dat`).length, 10));
   assertSameFiles(base, goBase);

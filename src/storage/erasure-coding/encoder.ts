@@ -1,18 +1,17 @@
 // Encoding a volume's .dat into shard files with weed's uniform layout (layout.ts): data shard i is
 // the .dat's i-th block of B bytes, zero-padded, and parity shards are Reed-Solomon over the data
-// shards column by column. The .dat is read in large sequential chunks, each shard file written
-// sequentially, with the block checksums of the bitrot sidecar computed on the way. CPU-bound:
-// servers call encodeInWorker, which runs this on a worker thread.
+// shards column by column. Stripes of 1 MiB per shard go through stripes.ts: the data pieces are
+// read straight into the coding arena, the parity computed there and every piece written from it,
+// reads, coding and writes overlapping; the block checksums of the bitrot sidecar are computed on
+// the way. CPU-bound: servers call encodeInWorker, which runs this on a worker thread.
 
-import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, openSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { type ShardBlockCrcs, ShardChecksums } from "./block-crcs.js";
 import { shardExt, uniformBlockSize } from "./layout.js";
 import type { RebuildRequest } from "./rebuild.js";
 import { ReedSolomon } from "./reed-solomon/index.js";
-
-/** Bytes of each shard handled per step: large enough for sequential I/O, small enough for memory. */
-const CHUNK = 8 * 1024 * 1024;
+import { readFull, rowAt, runStripes, STRIPE_BYTES, stripeArena, writeFull } from "./stripes.js";
 
 export interface EncodeRequest {
   dataBase: string;
@@ -28,46 +27,52 @@ export interface EncodeResult {
   checksums: ShardBlockCrcs[];
 }
 
-function readFully(fd: number, into: Uint8Array, position: number, limit: number): void {
-  let got = 0;
-  const want = Math.max(0, Math.min(into.length, limit - position));
-  while (got < want) {
-    const n = readSync(fd, into, got, want - got, position + got);
-    if (n === 0) break;
-    got += n;
-  }
-  into.fill(0, got);
-}
-
-function writeFully(fd: number, data: Uint8Array): void {
-  let done = 0;
-  while (done < data.length) done += writeSync(fd, data, done, data.length - done);
-}
-
-/** Writes <dataBase>.ec00 … from <dataBase>.dat on this thread. */
-export function encodeShardFiles(req: EncodeRequest): EncodeResult {
+/** Writes <dataBase>.ec00 … from <dataBase>.dat. */
+export async function encodeShardFiles(req: EncodeRequest): Promise<EncodeResult> {
   const { dataBase, dataShards, parityShards } = req;
   const total = dataShards + parityShards;
-  const codec = new ReedSolomon(dataShards, parityShards);
+  const coefficients = new ReedSolomon(dataShards, parityShards).parityCoefficients();
   const dat = openSync(`${dataBase}.dat`, "r");
   const outputs: number[] = [];
   try {
     const datSize = fstatSync(dat).size;
     const blockSize = uniformBlockSize(datSize, dataShards);
     for (let i = 0; i < total; i++) outputs.push(openSync(`${dataBase}${shardExt(i)}`, "w", 0o644));
-    const chunk = Math.min(CHUNK, blockSize);
-    const buffers = Array.from({ length: total }, () => new Uint8Array(chunk));
+    const stride = Math.min(STRIPE_BYTES, blockSize);
+    const arena = stripeArena(total, stride);
     const checksums = Array.from({ length: total }, () => new ShardChecksums());
-    for (let at = 0; at < blockSize; at += chunk) {
-      const n = Math.min(chunk, blockSize - at);
-      const shards = n === chunk ? buffers : buffers.map((b) => b.subarray(0, n));
-      for (let i = 0; i < dataShards; i++) readFully(dat, shards[i]!, i * blockSize + at, datSize);
-      codec.encode(shards.slice(0, dataShards), shards.slice(dataShards));
-      for (let i = 0; i < total; i++) {
-        writeFully(outputs[i]!, shards[i]!);
-        checksums[i]!.write(shards[i]!);
-      }
-    }
+    const lengthOf = (stripe: number) => Math.min(stride, blockSize - stripe * stride);
+    const row = (slot: number, i: number, n: number) => {
+      const at = rowAt(slot, i, total, stride);
+      return arena.bytes.subarray(at, at + n);
+    };
+    await runStripes(Math.ceil(blockSize / stride), {
+      read: async (slot, stripe) => {
+        const n = lengthOf(stripe);
+        const pieces = [];
+        for (let i = 0; i < dataShards; i++) {
+          pieces.push(readFull(dat, row(slot, i, n), i * blockSize + stripe * stride, datSize));
+        }
+        await Promise.all(pieces);
+      },
+      code: (slot, stripe) => {
+        const n = lengthOf(stripe);
+        const at = rowAt(slot, 0, total, stride);
+        arena.mulMatrix(coefficients, {
+          inputCount: dataShards,
+          outputCount: parityShards,
+          inputAt: at,
+          outputAt: at + dataShards * stride,
+          stride,
+          length: n,
+        });
+        for (let i = 0; i < total; i++) checksums[i]!.write(row(slot, i, n));
+      },
+      write: async (slot, stripe) => {
+        const n = lengthOf(stripe);
+        await Promise.all(outputs.map((fd, i) => writeFull(fd, row(slot, i, n), stripe * stride)));
+      },
+    });
     return { datSize, blockSize, checksums: checksums.map((c) => c.finish()) };
   } finally {
     closeSync(dat);

@@ -1,11 +1,12 @@
 // Rebuilding missing shard files from the ones present: every missing shard (data or parity) is
-// reconstructed chunk by chunk from the first dataShards present shards, as weed's RebuildEcFiles
-// does. Present shards must all have the same length.
+// reconstructed from the first dataShards present shards, as weed's RebuildEcFiles does, stripe by
+// stripe through stripes.ts (reads, coding in the arena and writes overlapping). Present shards must
+// all have the same length. The rebuilt files are fsynced before they are reported, as weed does:
+// they are about to be trusted as restored redundancy.
 
-import { closeSync, fstatSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, openSync, rmSync } from "node:fs";
 import { ReedSolomon } from "./reed-solomon/index.js";
-
-const CHUNK = 4 * 1024 * 1024;
+import { readFull, rowAt, runStripes, STRIPE_BYTES, stripeArena, writeFull } from "./stripes.js";
 
 export interface RebuildRequest {
   /** Path of every shard file, present or not; missing ones are written there. */
@@ -16,18 +17,8 @@ export interface RebuildRequest {
   parityShards: number;
 }
 
-function readFully(fd: number, into: Uint8Array, position: number): number {
-  let got = 0;
-  while (got < into.length) {
-    const n = readSync(fd, into, got, into.length - got, position + got);
-    if (n === 0) break;
-    got += n;
-  }
-  return got;
-}
-
 /** Writes the missing shards; returns their ids. Nothing missing: nothing done. */
-export function rebuildShardFiles(req: RebuildRequest): number[] {
+export async function rebuildShardFiles(req: RebuildRequest): Promise<number[]> {
   const { shardPaths, present, dataShards, parityShards } = req;
   const total = dataShards + parityShards;
   const missing = present.map((p, i) => (p ? -1 : i)).filter((i) => i >= 0);
@@ -50,19 +41,49 @@ export function rebuildShardFiles(req: RebuildRequest): number[] {
         `too few shards to reconstruct: ${total - missing.length} present, ${dataShards} needed`,
       );
     }
+    const plan = new ReedSolomon(dataShards, parityShards).reconstructionPlan(present, missing);
     for (const i of missing) outputs[i] = openSync(shardPaths[i]!, "w", 0o644);
-    const codec = new ReedSolomon(dataShards, parityShards);
-    const buffers = Array.from({ length: total }, () => new Uint8Array(Math.min(CHUNK, size)));
-    for (let at = 0; at < size; at += CHUNK) {
-      const n = Math.min(CHUNK, size - at);
-      const shards: (Uint8Array | undefined)[] = buffers.map((b) => (n === b.length ? b : b.subarray(0, n)));
-      for (const [i, fd] of inputs.entries()) {
-        if (fd < 0) continue;
-        if (readFully(fd, shards[i]!, at) !== n) throw new Error(`ec rebuild: short read of shard ${i}`);
-      }
-      codec.reconstruct(shards, present);
-      for (const i of missing) writeSync(outputs[i]!, shards[i]!);
-    }
+    // Rows of a slot: the chosen inputs, then the missing shards.
+    const rows = dataShards + missing.length;
+    const stride = Math.min(STRIPE_BYTES, size);
+    const arena = stripeArena(rows, stride);
+    const lengthOf = (stripe: number) => Math.min(stride, size - stripe * stride);
+    const row = (slot: number, r: number, n: number) => {
+      const at = rowAt(slot, r, rows, stride);
+      return arena.bytes.subarray(at, at + n);
+    };
+    await runStripes(Math.ceil(size / stride), {
+      read: async (slot, stripe) => {
+        const n = lengthOf(stripe);
+        await Promise.all(
+          plan.inputs.map(async (shard, r) => {
+            if ((await readFull(inputs[shard]!, row(slot, r, n), stripe * stride)) !== n) {
+              throw new Error(`ec rebuild: short read of shard ${shard}`);
+            }
+          }),
+        );
+      },
+      code: (slot, stripe) => {
+        const at = rowAt(slot, 0, rows, stride);
+        arena.mulMatrix(plan.coefficients, {
+          inputCount: dataShards,
+          outputCount: missing.length,
+          inputAt: at,
+          outputAt: at + dataShards * stride,
+          stride,
+          length: lengthOf(stripe),
+        });
+      },
+      write: async (slot, stripe) => {
+        const n = lengthOf(stripe);
+        await Promise.all(
+          missing.map((shard, k) =>
+            writeFull(outputs[shard]!, row(slot, dataShards + k, n), stripe * stride),
+          ),
+        );
+      },
+    });
+    for (const i of missing) fsyncSync(outputs[i]!);
     ok = true;
     return missing;
   } finally {

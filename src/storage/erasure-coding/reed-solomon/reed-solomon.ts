@@ -122,12 +122,8 @@ export class ReedSolomon {
       throw new Error(`too few shards to reconstruct: ${survivors.length} present, ${this.dataCount} needed`);
     }
 
-    const chosen = survivors.slice(0, this.dataCount);
-    const decode = this.#decodeMatrix(chosen);
-    const coefficients = new Uint8Array(missing.length * this.dataCount);
-    const outputs = missing.map((i, r) => {
-      const row = i < this.dataCount ? decode[i]! : multiplyRow(this.#matrix[i]!, decode);
-      coefficients.set(row, r * this.dataCount);
+    const { inputs: chosen, coefficients } = this.#plan(survivors, missing);
+    const outputs = missing.map((i) => {
       const existing = shards[i];
       const out =
         existing instanceof Uint8Array && existing.length === size ? existing : new Uint8Array(size);
@@ -136,6 +132,42 @@ export class ReedSolomon {
     });
     const inputs = chosen.map((i) => shards[i]!);
     this.kernel.mulMatrix(coefficients, inputs, outputs, size, false);
+  }
+
+  /** The parity rows of the encoding matrix, parityCount x dataCount bytes, row-major. */
+  parityCoefficients(): Uint8Array {
+    return this.#parityCoefficients.slice();
+  }
+
+  /**
+   * How to rebuild the shards `missing` from those marked present: the shards to read (the first
+   * dataCount present ones, in index order) and the coefficient matrix, missing.length x dataCount,
+   * that maps them to the missing shards. Throws when too few are present.
+   */
+  reconstructionPlan(
+    present: readonly boolean[],
+    missing: readonly number[],
+  ): { inputs: number[]; coefficients: Uint8Array } {
+    const survivors: number[] = [];
+    for (let i = 0; i < this.totalCount; i++) if (present[i]) survivors.push(i);
+    if (survivors.length < this.dataCount) {
+      throw new Error(`too few shards to reconstruct: ${survivors.length} present, ${this.dataCount} needed`);
+    }
+    return this.#plan(survivors, missing);
+  }
+
+  #plan(
+    survivors: readonly number[],
+    missing: readonly number[],
+  ): { inputs: number[]; coefficients: Uint8Array } {
+    const inputs = survivors.slice(0, this.dataCount);
+    const decode = this.#decodeMatrix(inputs);
+    const coefficients = new Uint8Array(missing.length * this.dataCount);
+    missing.forEach((i, r) => {
+      const row = i < this.dataCount ? decode[i]! : multiplyRow(this.#matrix[i]!, decode);
+      coefficients.set(row, r * this.dataCount);
+    });
+    return { inputs, coefficients };
   }
 
   /** The inverse of the encoding rows `rows`: it maps those shards back to the data shards. */

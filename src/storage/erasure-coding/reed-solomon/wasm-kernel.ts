@@ -12,6 +12,7 @@
 
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { type ArenaRows, type CodingArena, checkArenaArgs } from "./arena.js";
 import { NIBBLE_TABLES } from "./galois.js";
 import { checkMatrixArgs, type GfKernel } from "./kernel.js";
 
@@ -123,12 +124,65 @@ class WasmKernel implements GfKernel {
   }
 }
 
+function instantiate(path: string): KernelExports {
+  const module = new WebAssembly.Module(readFileSync(path));
+  return new WebAssembly.Instance(module, {}).exports as unknown as KernelExports;
+}
+
 /**
  * Instantiates the SIMD kernel from `path` (the built module by default). Throws when the file is
  * missing or this runtime cannot compile WebAssembly SIMD.
  */
 export function loadWasmKernel(path: string = WASM_KERNEL_PATH): GfKernel {
-  const module = new WebAssembly.Module(readFileSync(path));
-  const instance = new WebAssembly.Instance(module, {});
-  return new WasmKernel(instance.exports as unknown as KernelExports);
+  return new WasmKernel(instantiate(path));
+}
+
+/** Most coefficients (outputs x inputs) one arena call takes: 32 x 32, the most shards EC allows. */
+const ARENA_MAX_COEFFICIENTS = 32 * 32;
+
+/**
+ * A CodingArena in the linear memory of its own module instance: shards are read straight into it
+ * and written straight from it, and the module codes them in place, with no copy in or out.
+ */
+class WasmArena implements CodingArena {
+  readonly bytes: Uint8Array;
+  readonly #exports: KernelExports;
+  readonly #memory: Uint8Array;
+  readonly #nibbleTables: number;
+  readonly #coefficients: number;
+  readonly #tables: number;
+  readonly #start: number;
+
+  constructor(exports: KernelExports, size: number) {
+    this.#exports = exports;
+    this.#nibbleTables = align16(exports.scratchStart());
+    this.#coefficients = this.#nibbleTables + NIBBLE_TABLES.length;
+    this.#tables = align16(this.#coefficients + ARENA_MAX_COEFFICIENTS);
+    // Page-aligned, so every shard slice starts on a page boundary.
+    this.#start = Math.ceil((this.#tables + ARENA_MAX_COEFFICIENTS * 32) / 4096) * 4096;
+    const memory = exports.memory;
+    const end = this.#start + size;
+    if (memory.buffer.byteLength < end) memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
+    // The memory never grows again, so these views stay attached.
+    this.#memory = new Uint8Array(memory.buffer);
+    this.#memory.set(NIBBLE_TABLES, this.#nibbleTables);
+    this.bytes = new Uint8Array(memory.buffer, this.#start, size);
+  }
+
+  mulMatrix(coefficients: Uint8Array, rows: ArenaRows): void {
+    checkArenaArgs(this.bytes.length, ARENA_MAX_COEFFICIENTS, rows);
+    const { inputCount, outputCount, inputAt, outputAt, stride, length } = rows;
+    const count = inputCount * outputCount;
+    if (count === 0 || length === 0) return;
+    this.#memory.set(coefficients.subarray(0, count), this.#coefficients);
+    const ex = this.#exports;
+    ex.expandTables(this.#nibbleTables, this.#coefficients, count, this.#tables);
+    const start = this.#start;
+    ex.mulMatrix(this.#tables, inputCount, outputCount, start + inputAt, start + outputAt, stride, length, 0);
+  }
+}
+
+/** An arena of `size` bytes in a fresh instance of the SIMD module; throws as loadWasmKernel does. */
+export function loadWasmArena(size: number, path: string = WASM_KERNEL_PATH): CodingArena {
+  return new WasmArena(instantiate(path), size);
 }
