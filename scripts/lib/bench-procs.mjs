@@ -205,7 +205,7 @@ function oursCommand(args) {
  * A volume server, Go's (`weed volume`) or ours (bin/weed-volume), with the same flags, on a fresh
  * data directory, returned once it is healthy and the master lists it as its only data node.
  */
-export async function startVolume(kind, weed, master, workDir) {
+export async function startVolume(kind, weed, master, workDir, extraArgs = []) {
   const port = await freePort();
   const grpcPort = await freePort();
   const dataDir = mkdtempSync(join(workDir, `${kind}-data-`));
@@ -218,6 +218,7 @@ export async function startVolume(kind, weed, master, workDir) {
     "-max=8",
     `-master=${master.address}`,
     "-preStopSeconds=0",
+    ...extraArgs,
   ];
   const child =
     kind === "go"
