@@ -203,10 +203,10 @@ function oursCommand(args) {
 
 /**
  * Spawns a volume server, Go's (`weed volume`) or ours (bin/weed-volume), with the same flags, on
- * `dataDir` (a fresh one when not given), without waiting for it; `spawnedAt` is performance.now()
+ * `dataDir` (a fresh one when not given) plus `extraArgs`, without waiting for it; `spawnedAt` is performance.now()
  * just before the spawn.
  */
-export async function spawnVolume(kind, weed, master, workDir, { dataDir = null } = {}) {
+export async function spawnVolume(kind, weed, master, workDir, { dataDir = null, extraArgs = [] } = {}) {
   const port = await freePort();
   const grpcPort = await freePort();
   const dir = dataDir ?? mkdtempSync(join(workDir, `${kind}-data-`));
@@ -219,6 +219,7 @@ export async function spawnVolume(kind, weed, master, workDir, { dataDir = null 
     "-max=8",
     `-master=${master.address}`,
     "-preStopSeconds=0",
+    ...extraArgs,
   ];
   const spawnedAt = performance.now();
   const child =

@@ -42,6 +42,16 @@ export class VolumeMetrics {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     registerProcessExtras(this.registry);
+    // The part of external memory held by Buffers/ArrayBuffers (not among prom-client's defaults):
+    // tells buffer growth from heap growth in a soak.
+    new Gauge({
+      name: "nodejs_array_buffers_bytes",
+      help: "Memory allocated for ArrayBuffers and Buffers, in bytes.",
+      registers: [this.registry],
+      collect() {
+        this.set(process.memoryUsage().arrayBuffers);
+      },
+    });
     const counter = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
       new Counter<L>({ name: PREFIX + name, help, labelNames, registers });
     const gauge = <L extends string>(

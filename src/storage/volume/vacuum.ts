@@ -9,10 +9,10 @@
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { nowNs } from "../clock.js";
-import { encodeIndexEntry, type IndexEntry, readIndexEntry } from "../index/idx.js";
+import { encodeIndexEntry, type IndexEntry, readIndexEntry, writeIndexEntry } from "../index/idx.js";
 import { encodeNeedle, newNeedle, parseNeedle } from "../needle/needle.js";
 import { ttlMinutes } from "../needle/ttl.js";
-import { indexEntrySize, SUPER_BLOCK_SIZE, TOMBSTONE_FILE_SIZE } from "../types.js";
+import { actualSize, indexEntrySize, SUPER_BLOCK_SIZE, TOMBSTONE_FILE_SIZE } from "../types.js";
 import { fileSize, writeAt, writevAt } from "./files.js";
 import { encodeSuperBlock } from "./super-block.js";
 import type { Volume } from "./volume.js";
@@ -29,6 +29,31 @@ export function garbageLevel(v: Volume): number {
     total = v.datSize;
   }
   return deleted / total;
+}
+
+/** Index entries written to the .cpx at a time. */
+const INDEX_BATCH = 4096;
+
+/**
+ * A buffer reused for record after record, grown (to the next power of two) only when a record
+ * is larger than any before it.
+ */
+export class RecordBuffer {
+  private buf = Buffer.allocUnsafe(64 * 1024);
+
+  /** A view of `length` bytes, valid until the next call. */
+  take(length: number): Buffer {
+    if (length > this.buf.length) {
+      let size = this.buf.length;
+      while (size < length) size *= 2;
+      this.buf = Buffer.allocUnsafe(size);
+    }
+    return this.buf.subarray(0, length);
+  }
+
+  get capacity(): number {
+    return this.buf.length;
+  }
 }
 
 interface CompactionState {
@@ -75,7 +100,14 @@ export async function compact(
     try {
       writeAt(datFd, header, 0);
       let newOffset = header.length;
-      const entries: Buffer[] = [];
+      // One record buffer and one buffer of index entries for the whole pass, so compacting does
+      // not allocate per needle (the master vacuums every few minutes under overwrites; a buffer
+      // per needle grew the heap and the allocator's arenas in steps that never came back).
+      const record = new RecordBuffer();
+      const entrySize = indexEntrySize(v.width);
+      const entries = Buffer.allocUnsafe(entrySize * INDEX_BATCH);
+      let entriesUsed = 0;
+      let idxEnd = 0;
       const started = Date.now();
       let written = 0;
       let lastYield = Date.now();
@@ -84,18 +116,23 @@ export async function compact(
       for (let i = 0; i < keys.length; i += 4) {
         const [hi, lo, offset, size] = [keys[i]!, keys[i + 1]!, keys[i + 2]!, keys[i + 3]!];
         if (options.onProgress && !options.onProgress(offset * 8)) throw new VacuumError("interrupted");
-        let record: Buffer;
+        let blob: Buffer;
         try {
-          record = v.readBlob(offset * 8, size);
-          const n = parseNeedle(record, v.version, size);
+          blob = v.readBlob(offset * 8, size, record.take(actualSize(size, v.version)));
+          const n = parseNeedle(blob, v.version, size);
           if (n.flags & 0x10 && nowSeconds >= n.lastModified + volumeTtlSeconds) continue;
         } catch {
           continue; // an unreadable needle is dropped, as weed's vacuum does
         }
-        writeAt(datFd, record, newOffset);
-        entries.push(encodeIndexEntry(v.width, hi, lo, newOffset / 8, size));
-        newOffset += record.length;
-        written += record.length;
+        writeAt(datFd, blob, newOffset);
+        writeIndexEntry(entries, entriesUsed * entrySize, v.width, hi, lo, newOffset / 8, size);
+        if (++entriesUsed === INDEX_BATCH) {
+          writeAt(idxFd, entries, idxEnd);
+          idxEnd += entries.length;
+          entriesUsed = 0;
+        }
+        newOffset += blob.length;
+        written += blob.length;
         if (options.bytesPerSecond && options.bytesPerSecond > 0) {
           const due = started + (written / options.bytesPerSecond) * 1000;
           if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
@@ -105,7 +142,7 @@ export async function compact(
           lastYield = Date.now();
         }
       }
-      writeAt(idxFd, Buffer.concat(entries), 0);
+      writeAt(idxFd, entries.subarray(0, entriesUsed * entrySize), idxEnd);
       fsyncSync(datFd);
       fsyncSync(idxFd);
     } finally {
@@ -143,6 +180,7 @@ function makeupDiff(v: Volume, state: CompactionState): void {
   }
   const datFd = openSync(v.fileName(".cpd"), "r+");
   const idxFd = openSync(v.fileName(".cpx"), "r+");
+  const record = new RecordBuffer();
   try {
     let datEnd = fileSize(datFd);
     let idxEnd = fileSize(idxFd);
@@ -150,10 +188,10 @@ function makeupDiff(v: Volume, state: CompactionState): void {
       datEnd += (8 - (datEnd % 8)) % 8;
       let entry: Buffer;
       if (e.offset !== 0 && e.size > 0) {
-        const record = v.readBlob(e.offset * 8, e.size);
-        writeAt(datFd, record, datEnd);
+        const blob = v.readBlob(e.offset * 8, e.size, record.take(actualSize(e.size, v.version)));
+        writeAt(datFd, blob, datEnd);
         entry = encodeIndexEntry(v.width, e.keyHi, e.keyLo, datEnd / 8, e.size);
-        datEnd += record.length;
+        datEnd += blob.length;
       } else {
         const tombstone = newNeedle({
           keyHi: e.keyHi,

@@ -328,9 +328,9 @@ export class Volume {
   }
 
   /** The raw record bytes (header through padding), as ReadNeedleBlob returns them. */
-  readBlob(offset: number, size: number): Buffer {
+  readBlob(offset: number, size: number, into?: Buffer): Buffer {
     this.checkOpen();
-    return this.readDat(actualSize(size, this.version), offset);
+    return this.readDat(actualSize(size, this.version), offset, into);
   }
 
   /** A needle with a TTL is gone once its TTL has passed since it was appended. */
