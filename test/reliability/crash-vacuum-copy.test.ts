@@ -5,14 +5,14 @@
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { type Master, scratchDir, startMaster } from "../support/processes.js";
+import { test } from "node:test";
 import {
   allocate,
   bodyOf,
   client,
   drain,
   fidOf,
+  fileSetup,
   hostIp,
   put,
   readAll,
@@ -21,17 +21,7 @@ import {
   unary,
 } from "./support.js";
 
-let scratch: ReturnType<typeof scratchDir>;
-let master: Master;
-
-before(async () => {
-  scratch = scratchDir("wv-rel-crash-");
-  master = await startMaster(scratch.dir);
-});
-after(async () => {
-  await master?.proc.stop();
-  scratch?.cleanup();
-});
+const env = fileSetup("wv-rel-crash-");
 
 async function verify(url: string, acknowledged: Map<string, string>, deleted: Set<string>, what: string) {
   const served = await readAll(url, acknowledged.keys());
@@ -46,9 +36,9 @@ async function verify(url: string, acknowledged: Map<string, string>, deleted: S
 }
 
 test("acknowledged writes survive SIGKILL during vacuum, 8 rounds", async () => {
-  const data = join(scratch.dir, "vac");
+  const data = join(env.dir, "vac");
   mkdirSync(data);
-  const server = await restartable(scratch.dir, data, master, "vacuum");
+  const server = await restartable(env.dir, data, env.master, "vacuum");
   let c = client(server.grpcAddress);
   await allocate(c, 41);
   const acknowledged = new Map<string, string>();
@@ -105,13 +95,13 @@ test("acknowledged writes survive SIGKILL during vacuum, 8 rounds", async () => 
 });
 
 test("SIGKILL of the target or the source during VolumeCopy: no half volume, retry works", async () => {
-  const srcData = join(scratch.dir, "copy-src");
-  const dstData = join(scratch.dir, "copy-dst");
+  const srcData = join(env.dir, "copy-src");
+  const dstData = join(env.dir, "copy-dst");
   mkdirSync(srcData);
   mkdirSync(dstData);
   const ip = hostIp();
-  const source = await restartable(scratch.dir, srcData, master, "copy-src", [], ip);
-  const target = await restartable(scratch.dir, dstData, master, "copy-dst", [], ip);
+  const source = await restartable(env.dir, srcData, env.master, "copy-src", [], ip);
+  const target = await restartable(env.dir, dstData, env.master, "copy-dst", [], ip);
   let sc = client(source.grpcAddress);
   await allocate(sc, 42);
   const acknowledged = new Map<string, string>();

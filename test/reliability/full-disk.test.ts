@@ -5,13 +5,14 @@
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { type Master, type Proc, scratchDir, startMaster, startVolume } from "../support/processes.js";
+import { test } from "node:test";
+import { type Proc, startVolume } from "../support/processes.js";
 import {
   allocate,
   bodyOf,
   client,
   fidOf,
+  fileSetup,
   mountTmpfs,
   putText,
   readAll,
@@ -25,25 +26,16 @@ import {
 const VID = 61;
 const FILLER = "filler.bin";
 
-let scratch: ReturnType<typeof scratchDir>;
-let master: Master;
 const mounts: string[] = [];
 const procs: Proc[] = [];
-
-before(async () => {
-  scratch = scratchDir("wv-rel-full-");
-  master = await startMaster(scratch.dir);
-});
-after(async () => {
+const env = fileSetup("wv-rel-full-", async () => {
   for (const p of procs) await p.stop("SIGKILL");
-  await master?.proc.stop();
   for (const m of mounts) unmount(m);
-  scratch?.cleanup();
 });
 
 /** An 8 MiB tmpfs data directory with 1 MiB of filler to free later; the reason when impossible. */
 function smallDisk(name: string): { dir: string } | { skip: string } {
-  const dir = join(scratch.dir, name);
+  const dir = join(env.dir, name);
   mkdirSync(dir);
   const refused = mountTmpfs(dir, "8m");
   if (refused) return { skip: refused };
@@ -91,7 +83,7 @@ async function verify(url: string, filled: Filled, what: string): Promise<void> 
 
 /** The master's ReadOnly flag for the volume (from the heartbeats). */
 async function masterSaysReadOnly(): Promise<boolean> {
-  const status = (await (await fetch(`${master.url}/vol/status`)).json()) as {
+  const status = (await (await fetch(`${env.master.url}/vol/status`)).json()) as {
     Volumes: {
       DataCenters?: Record<string, Record<string, Record<string, { Id: number; ReadOnly: boolean }[]>>>;
     };
@@ -131,18 +123,18 @@ test("full disk: the failing write errors as Go's, nothing acknowledged lost, re
   }
 
   // Go's weed volume first: how the write that does not fit fails, and what a restart serves.
-  let goVolume = await startVolume("go", scratch.dir, go.dir, master);
+  let goVolume = await startVolume("go", env.dir, go.dir, env.master);
   procs.push(goVolume.proc);
   const goFilled = await fill(goVolume.url, `127.0.0.1:${goVolume.grpcPort}`);
   await verify(goVolume.url, goFilled, "go, full");
   await goVolume.proc.stop("SIGKILL");
-  goVolume = await startVolume("go", scratch.dir, go.dir, master);
+  goVolume = await startVolume("go", env.dir, go.dir, env.master);
   procs.push(goVolume.proc);
   await verify(goVolume.url, goFilled, "go, restarted full");
   const goReadOnly = (await volumeStatus(`127.0.0.1:${goVolume.grpcPort}`, VID))?.isReadOnly;
   await goVolume.proc.stop();
 
-  const server = await restartable(scratch.dir, ours.dir, master, "ours");
+  const server = await restartable(env.dir, ours.dir, env.master, "ours");
   procs.push(server.proc);
   try {
     const filled = await fill(server.url, server.grpcAddress);
@@ -207,9 +199,9 @@ test("full disk: the failing write errors as Go's, nothing acknowledged lost, re
 });
 
 test("full -dir.idx disk: a write whose .idx entry does not fit leaves no record behind in the .dat", async (t) => {
-  const data = join(scratch.dir, "idx-data");
+  const data = join(env.dir, "idx-data");
   mkdirSync(data);
-  const idx = join(scratch.dir, "idx");
+  const idx = join(env.dir, "idx");
   mkdirSync(idx);
   const refused = mountTmpfs(idx, "16k");
   if (refused) {
@@ -219,7 +211,7 @@ test("full -dir.idx disk: a write whose .idx entry does not fit leaves no record
   mounts.push(idx);
   // 8 KiB of filler leaves room for 512 index entries.
   writeFileSync(join(idx, FILLER), Buffer.alloc(8192, 1));
-  const server = await restartable(scratch.dir, data, master, "idx-full", [`-dir.idx=${idx}`]);
+  const server = await restartable(env.dir, data, env.master, "idx-full", [`-dir.idx=${idx}`]);
   procs.push(server.proc);
   try {
     const filled = await fill(server.url, server.grpcAddress);

@@ -3,9 +3,43 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { networkInterfaces } from "node:os";
+import { after, before } from "node:test";
 import { credentials } from "@grpc/grpc-js";
 import { VolumeServerClient } from "../../src/pb/volume_server.js";
-import { freePort, launcher, type Master, type Proc, startProcess, waitFor } from "../support/processes.js";
+import {
+  freePort,
+  launcher,
+  type Master,
+  type Proc,
+  scratchDir,
+  startMaster,
+  startProcess,
+  waitFor,
+} from "../support/processes.js";
+
+/**
+ * A scratch directory and a weed master shared by a test file's tests: made before them, stopped
+ * and removed after them (`teardown` first, for what the tests left running or mounted).
+ */
+export function fileSetup(
+  prefix: string,
+  teardown?: () => Promise<void> | void,
+): { dir: string; master: Master } {
+  const env = {} as { dir: string; master: Master };
+  let cleanup: (() => void) | undefined;
+  before(async () => {
+    const scratch = scratchDir(prefix);
+    cleanup = scratch.cleanup;
+    env.dir = scratch.dir;
+    env.master = await startMaster(scratch.dir);
+  });
+  after(async () => {
+    await teardown?.();
+    await env.master?.proc.stop();
+    cleanup?.();
+  });
+  return env;
+}
 
 export interface Restartable {
   port: number;

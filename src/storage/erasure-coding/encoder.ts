@@ -4,7 +4,7 @@
 // sequentially, with the block checksums of the bitrot sidecar computed on the way. CPU-bound:
 // servers call encodeInWorker, which runs this on a worker thread.
 
-import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { type ShardBlockCrcs, ShardChecksums } from "./block-crcs.js";
 import { shardExt, uniformBlockSize } from "./layout.js";
@@ -68,6 +68,8 @@ export function encodeShardFiles(req: EncodeRequest): EncodeResult {
         checksums[i]!.write(shards[i]!);
       }
     }
+    // On disk before the .ecx that makes them mountable is put in place.
+    for (const fd of outputs) fsyncSync(fd);
     return { datSize, blockSize, checksums: checksums.map((c) => c.finish()) };
   } finally {
     closeSync(dat);
