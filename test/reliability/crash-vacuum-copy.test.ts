@@ -17,8 +17,10 @@ import {
   put,
   readAll,
   restartable,
+  retryWhileUnavailable,
   sha,
   unary,
+  volumeStatus,
 } from "./support.js";
 
 const env = fileSetup("wv-rel-crash-");
@@ -121,17 +123,7 @@ test("SIGKILL of the target or the source during VolumeCopy: no half volume, ret
     ioBytePerSecond: 0n,
   };
   // Asked over gRPC: an HTTP read of a volume the server lacks is redirected or proxied to the source.
-  const mounted = async (grpcAddress: string) => {
-    const c = client(grpcAddress);
-    try {
-      await unary(c, "volumeStatus", { volumeId: 42 }, 10_000);
-      return true;
-    } catch {
-      return false;
-    } finally {
-      c.close();
-    }
-  };
+  const mounted = async (grpcAddress: string) => (await volumeStatus(grpcAddress, 42)) !== undefined;
   try {
     await copyRounds();
   } finally {
@@ -169,18 +161,7 @@ test("SIGKILL of the target or the source during VolumeCopy: no half volume, ret
         false,
         `round ${round}: volume 42 still served after delete`,
       );
-      // A restarted source may still be refused for a moment (the target's channel to it backs
-      // off after the kill), as an operator's first retry could be: retry until it goes through.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await drain(tc, "volumeCopy", copyReq);
-          break;
-        } catch (err) {
-          if (attempt >= 10 || !/Unavailable|No connection established/.test((err as Error).message))
-            throw err;
-          await new Promise((r) => setTimeout(r, 1000));
-        }
-      }
+      await retryWhileUnavailable(() => drain(tc, "volumeCopy", copyReq));
       await verify(target.url, acknowledged, none, `round ${round} retry`);
       await unary(tc, "volumeDelete", { volumeId: 42, onlyEmpty: false });
       tc.close();

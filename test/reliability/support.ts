@@ -226,3 +226,19 @@ export function unmount(dir: string): void {
     execFileSync("umount", ["-l", dir], { stdio: "pipe" });
   } catch {}
 }
+
+/**
+ * Runs `attempt` until it is not refused as UNAVAILABLE: a restarted peer may still be refused for
+ * a moment (the channel to it backs off after a kill), as an operator's first retry could be.
+ */
+export async function retryWhileUnavailable<T>(attempt: () => Promise<T>, tries = 10): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (n >= tries || !/Unavailable|UNAVAILABLE|No connection established/.test((err as Error).message))
+        throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
