@@ -185,6 +185,7 @@ export class VolumeMetrics {
           g.inc({ collection, type: "IsReadOnly" });
           if (v.noWriteOrDelete) g.inc({ collection, type: "noWriteOrDelete" });
           if (v.noWriteCanDelete) g.inc({ collection, type: "noWriteCanDelete" });
+          if (v.disk?.isDiskSpaceLow) g.inc({ collection, type: "isDiskSpaceLow" });
         }
       }
     });

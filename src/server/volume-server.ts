@@ -79,6 +79,7 @@ async function openStore(options: VolumeServerOptions, defaultWidth: OffsetWidth
       tags: f.tags,
     })),
   });
+  store.startDiskSpaceChecks();
   await store.loadExistingVolumes();
   ecStoreOf(store).loadExisting((m) => log.warn(m));
   return store;

@@ -5,33 +5,25 @@
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { type Master, scratchDir, startMaster } from "../support/processes.js";
+import { test } from "node:test";
 import {
   allocate,
   bodyOf,
   client,
   drain,
   fidOf,
+  fileSetup,
   hostIp,
   put,
   readAll,
   restartable,
+  retryWhileUnavailable,
   sha,
   unary,
+  volumeStatus,
 } from "./support.js";
 
-let scratch: ReturnType<typeof scratchDir>;
-let master: Master;
-
-before(async () => {
-  scratch = scratchDir("wv-rel-crash-");
-  master = await startMaster(scratch.dir);
-});
-after(async () => {
-  await master?.proc.stop();
-  scratch?.cleanup();
-});
+const env = fileSetup("wv-rel-crash-");
 
 async function verify(url: string, acknowledged: Map<string, string>, deleted: Set<string>, what: string) {
   const served = await readAll(url, acknowledged.keys());
@@ -46,9 +38,9 @@ async function verify(url: string, acknowledged: Map<string, string>, deleted: S
 }
 
 test("acknowledged writes survive SIGKILL during vacuum, 8 rounds", async () => {
-  const data = join(scratch.dir, "vac");
+  const data = join(env.dir, "vac");
   mkdirSync(data);
-  const server = await restartable(scratch.dir, data, master, "vacuum");
+  const server = await restartable(env.dir, data, env.master, "vacuum");
   let c = client(server.grpcAddress);
   await allocate(c, 41);
   const acknowledged = new Map<string, string>();
@@ -105,13 +97,13 @@ test("acknowledged writes survive SIGKILL during vacuum, 8 rounds", async () => 
 });
 
 test("SIGKILL of the target or the source during VolumeCopy: no half volume, retry works", async () => {
-  const srcData = join(scratch.dir, "copy-src");
-  const dstData = join(scratch.dir, "copy-dst");
+  const srcData = join(env.dir, "copy-src");
+  const dstData = join(env.dir, "copy-dst");
   mkdirSync(srcData);
   mkdirSync(dstData);
   const ip = hostIp();
-  const source = await restartable(scratch.dir, srcData, master, "copy-src", [], ip);
-  const target = await restartable(scratch.dir, dstData, master, "copy-dst", [], ip);
+  const source = await restartable(env.dir, srcData, env.master, "copy-src", [], ip);
+  const target = await restartable(env.dir, dstData, env.master, "copy-dst", [], ip);
   let sc = client(source.grpcAddress);
   await allocate(sc, 42);
   const acknowledged = new Map<string, string>();
@@ -131,17 +123,7 @@ test("SIGKILL of the target or the source during VolumeCopy: no half volume, ret
     ioBytePerSecond: 0n,
   };
   // Asked over gRPC: an HTTP read of a volume the server lacks is redirected or proxied to the source.
-  const mounted = async (grpcAddress: string) => {
-    const c = client(grpcAddress);
-    try {
-      await unary(c, "volumeStatus", { volumeId: 42 }, 10_000);
-      return true;
-    } catch {
-      return false;
-    } finally {
-      c.close();
-    }
-  };
+  const mounted = async (grpcAddress: string) => (await volumeStatus(grpcAddress, 42)) !== undefined;
   try {
     await copyRounds();
   } finally {
@@ -179,18 +161,7 @@ test("SIGKILL of the target or the source during VolumeCopy: no half volume, ret
         false,
         `round ${round}: volume 42 still served after delete`,
       );
-      // A restarted source may still be refused for a moment (the target's channel to it backs
-      // off after the kill), as an operator's first retry could be: retry until it goes through.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await drain(tc, "volumeCopy", copyReq);
-          break;
-        } catch (err) {
-          if (attempt >= 10 || !/Unavailable|No connection established/.test((err as Error).message))
-            throw err;
-          await new Promise((r) => setTimeout(r, 1000));
-        }
-      }
+      await retryWhileUnavailable(() => drain(tc, "volumeCopy", copyReq));
       await verify(target.url, acknowledged, none, `round ${round} retry`);
       await unary(tc, "volumeDelete", { volumeId: 42, onlyEmpty: false });
       tc.close();

@@ -15,7 +15,7 @@ import {
   waitFor,
   weedBinary,
 } from "../support/processes.js";
-import { allocate, bodyOf, client, fidOf, put, readAll, restartable, sha } from "./support.js";
+import { allocate, bodyOf, client, fidOf, put, readAll, restartable, sha, until } from "./support.js";
 
 let scratch: ReturnType<typeof scratchDir>;
 const procs: Proc[] = [];
@@ -61,15 +61,6 @@ async function locations(m: Master, vid: number): Promise<string[]> {
   } catch {
     return [];
   }
-}
-
-async function until(what: string, check: () => Promise<boolean>, ms = 60_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out: ${what}`);
 }
 
 test("master down: reads and writes on existing volumes go on, the server re-registers", async () => {

@@ -1,10 +1,45 @@
 // Shared pieces of the reliability tests: a volume server on fixed ports that can be killed and
 // restarted on the same directory, a gRPC client, raw-body writes and read-back checks.
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { networkInterfaces } from "node:os";
+import { after, before } from "node:test";
 import { credentials } from "@grpc/grpc-js";
 import { VolumeServerClient } from "../../src/pb/volume_server.js";
-import { freePort, launcher, type Master, type Proc, startProcess, waitFor } from "../support/processes.js";
+import {
+  freePort,
+  launcher,
+  type Master,
+  type Proc,
+  scratchDir,
+  startMaster,
+  startProcess,
+  waitFor,
+} from "../support/processes.js";
+
+/**
+ * A scratch directory and a weed master shared by a test file's tests: made before them, stopped
+ * and removed after them (`teardown` first, for what the tests left running or mounted).
+ */
+export function fileSetup(
+  prefix: string,
+  teardown?: () => Promise<void> | void,
+): { dir: string; master: Master } {
+  const env = {} as { dir: string; master: Master };
+  let cleanup: (() => void) | undefined;
+  before(async () => {
+    const scratch = scratchDir(prefix);
+    cleanup = scratch.cleanup;
+    env.dir = scratch.dir;
+    env.master = await startMaster(scratch.dir);
+  });
+  after(async () => {
+    await teardown?.();
+    await env.master?.proc.stop();
+    cleanup?.();
+  });
+  return env;
+}
 
 export interface Restartable {
   port: number;
@@ -113,13 +148,21 @@ export const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex
 
 /** A raw-body POST (with a Content-Type: weed parses a bare POST as multipart); its status. */
 export async function put(url: string, fid: string, body: Uint8Array): Promise<number> {
+  return (await putText(url, fid, body)).status;
+}
+
+/** put() with the answer's text (the error message of a failed write). */
+export async function putText(
+  url: string,
+  fid: string,
+  body: Uint8Array,
+): Promise<{ status: number; text: string }> {
   const r = await fetch(`${url}/${fid}`, {
     method: "POST",
     body,
     headers: { "content-type": "application/octet-stream" },
   });
-  await r.arrayBuffer();
-  return r.status;
+  return { status: r.status, text: await r.text() };
 }
 
 /** Each fid's status and body hash as served. */
@@ -141,4 +184,61 @@ export function hostIp(): string {
   for (const list of Object.values(networkInterfaces()))
     for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
   throw new Error("no non-loopback IPv4 address to copy between servers");
+}
+
+/** Polls `check` until it holds; throws naming `what` after `ms`. */
+export async function until(what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out: ${what}`);
+}
+
+/** A volume's gRPC VolumeStatus (isReadOnly), undefined when the server does not hold it. */
+export async function volumeStatus(
+  grpcAddress: string,
+  volumeId: number,
+): Promise<{ isReadOnly: boolean } | undefined> {
+  const c = client(grpcAddress);
+  try {
+    return await unary(c, "volumeStatus", { volumeId }, 10_000);
+  } catch {
+    return undefined;
+  } finally {
+    c.close();
+  }
+}
+
+/** Mounts a tmpfs of `size` (e.g. "8m") on `dir`; the reason when not permitted (not root). */
+export function mountTmpfs(dir: string, size: string): string | undefined {
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir], { stdio: "pipe" });
+    return undefined;
+  } catch (err) {
+    return `cannot mount a tmpfs on ${dir}: ${(err as { stderr?: Buffer }).stderr?.toString().trim() || (err as Error).message}`;
+  }
+}
+
+export function unmount(dir: string): void {
+  try {
+    execFileSync("umount", ["-l", dir], { stdio: "pipe" });
+  } catch {}
+}
+
+/**
+ * Runs `attempt` until it is not refused as UNAVAILABLE: a restarted peer may still be refused for
+ * a moment (the channel to it backs off after a kill), as an operator's first retry could be.
+ */
+export async function retryWhileUnavailable<T>(attempt: () => Promise<T>, tries = 10): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (n >= tries || !/Unavailable|UNAVAILABLE|No connection established/.test((err as Error).message))
+        throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
 }

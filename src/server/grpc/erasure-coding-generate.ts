@@ -1,32 +1,20 @@
-// VolumeEcShardsGenerate (weed's volume_grpc_erasure_coding.go): turns a volume into .ecx (first, so
-// it never lists needles the shards lack), .ec00 … and a .vif recording the shard geometry. The
-// volume itself stays; the shell deletes it once the shards are spread.
+// VolumeEcShardsGenerate (weed's volume_grpc_erasure_coding.go): turns a volume into .ec00 …, a .vif
+// recording the shard geometry and an .ecx (see below for its order). The volume itself stays; the
+// shell deletes it once the shards are spread.
 
-import { rmSync } from "node:fs";
+import { renameSync, rmSync } from "node:fs";
 import { status } from "@grpc/grpc-js";
 import { VolumeEcShardsGenerateResponse, type VolumeServerServer } from "../../pb/volume_server.js";
-import { SIDECAR_EXT, writeSidecar } from "../../storage/erasure-coding/bitrot.js";
+import { writeSidecar } from "../../storage/erasure-coding/bitrot.js";
 import { ecStoreOf } from "../../storage/erasure-coding/ec-store.js";
 import { encodeInWorker } from "../../storage/erasure-coding/encoder.js";
-import {
-  DATA_SHARDS,
-  MAX_SHARD_COUNT,
-  PARITY_SHARDS,
-  shardExt,
-  validShardCounts,
-} from "../../storage/erasure-coding/layout.js";
+import { PENDING_ECX_EXT, removeEcArtifacts } from "../../storage/erasure-coding/interrupted-encode.js";
+import { DATA_SHARDS, PARITY_SHARDS, validShardCounts } from "../../storage/erasure-coding/layout.js";
 import { writeSortedIndex } from "../../storage/erasure-coding/sorted-index.js";
 import { emptyVolumeInfo, loadVolumeInfo, saveVolumeInfo } from "../../storage/volume/volume-info.js";
 import type { ServerContext } from "../context.js";
 import { checkAdminAuth, failed, unary } from "./call.js";
 import { checkMaintenance } from "./volume-admin.js";
-
-function removeEcArtifacts(dataBase: string, indexBase: string): void {
-  for (let i = 0; i < MAX_SHARD_COUNT; i++) rmSync(dataBase + shardExt(i), { force: true });
-  rmSync(`${indexBase}.ecx`, { force: true });
-  rmSync(`${indexBase}.ecj`, { force: true });
-  rmSync(dataBase + SIDECAR_EXT, { force: true });
-}
 
 export function ecGenerateService(ctx: ServerContext): Pick<VolumeServerServer, "volumeEcShardsGenerate"> {
   return {
@@ -51,10 +39,13 @@ export function ecGenerateService(ctx: ServerContext): Pick<VolumeServerServer, 
       }
       ecStoreOf(ctx.store).unloadVolume(volumeId);
       removeEcArtifacts(dataBase, indexBase);
+      // The .ecx is taken first (it must not list needles the shards lack) but put in place last:
+      // shards are only mounted by an .ecx, so an encode cut short leaves nothing mountable.
+      const pendingEcx = indexBase + PENDING_ECX_EXT;
       let done = false;
       try {
         v.sync();
-        writeSortedIndex(indexBase, v.width);
+        writeSortedIndex(indexBase, v.width, pendingEcx);
         const encoded = await encodeInWorker({ dataBase, dataShards, parityShards });
         writeSidecar(dataBase, { dataShards, parityShards, blockSize: encoded.blockSize }, encoded.checksums);
         const info = emptyVolumeInfo();
@@ -68,9 +59,13 @@ export function ecGenerateService(ctx: ServerContext): Pick<VolumeServerServer, 
           blockSize: encoded.blockSize,
         };
         saveVolumeInfo(`${dataBase}.vif`, info);
+        renameSync(pendingEcx, `${indexBase}.ecx`);
         done = true;
       } finally {
-        if (!done) removeEcArtifacts(dataBase, indexBase);
+        if (!done) {
+          rmSync(pendingEcx, { force: true });
+          removeEcArtifacts(dataBase, indexBase);
+        }
       }
       return VolumeEcShardsGenerateResponse.create();
     }),

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { type DiskLocation, parseVolumeBaseName } from "../store/disk-location.js";
 import type { Store } from "../store/store.js";
 import { EcVolume, ecBaseName } from "./ec-volume.js";
+import { sweepInterruptedEncodes } from "./interrupted-encode.js";
 import { MAX_SHARD_COUNT, shardExt } from "./layout.js";
 
 export interface EcShardEvent {
@@ -108,9 +109,13 @@ export class EcStore {
     return undefined;
   }
 
-  /** Mounts every shard file found in the data directories whose .ecx is here (start-up). */
+  /**
+   * Mounts every shard file found in the data directories whose .ecx is here (start-up), after
+   * removing what interrupted encodes left (see interrupted-encode.ts).
+   */
   loadExisting(warn: (message: string) => void): void {
     for (const location of this.store.locations) {
+      sweepInterruptedEncodes(location, parseVolumeBaseName, warn);
       for (const name of readdirSync(location.directory).sort()) {
         const match = /^(.+)\.ec([0-9]{2})$/.exec(name);
         const parsed = match && parseVolumeBaseName(match[1]!);

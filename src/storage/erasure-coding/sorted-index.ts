@@ -35,9 +35,9 @@ export function sortedIndexFromIdx(idx: Buffer, width: OffsetWidth): Buffer {
 }
 
 /** Writes <indexBase>.ecx from <indexBase>.idx. */
-export function writeSortedIndex(indexBase: string, width: OffsetWidth): void {
+export function writeSortedIndex(indexBase: string, width: OffsetWidth, to = `${indexBase}.ecx`): void {
   const idx = readFileSync(`${indexBase}.idx`);
-  writeFileSync(`${indexBase}.ecx`, sortedIndexFromIdx(idx, width), { mode: 0o644 });
+  writeFileSync(to, sortedIndexFromIdx(idx, width), { mode: 0o644 });
 }
 
 /** Binary search of an .ecx image: the entry position of the needle, or -1. */

@@ -4,9 +4,10 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { diskUsage } from "../../util/disk.js";
 import { namesRemoteDat } from "../backend/tiered-dat.js";
 import { parseVolumeId } from "../needle/file-id.js";
-import type { Volume } from "../volume/volume.js";
+import type { Volume, VolumeDisk } from "../volume/volume.js";
 import type { VolumeFiles } from "./volume-loader.js";
 
 export const UUID_FILE_NAME = "vol_dir.uuid";
@@ -49,9 +50,11 @@ export class DiskLocation {
   readonly diskType: string;
   readonly tags: string[];
   readonly uuid: string;
-  readonly volumes = new Map<number, Volume>();
+  readonly volumes: Map<number, Volume> = new LocationVolumes(this);
   /** Free space fell under -minFreeSpace: every volume here refuses writes. */
   isDiskSpaceLow = false;
+  /** Told when isDiskSpaceLow flips, with weed's description of the free space. */
+  onDiskSpaceChange: ((low: boolean, description: string) => void) | undefined;
 
   constructor(options: DiskLocationOptions) {
     this.directory = options.directory;
@@ -107,12 +110,46 @@ export class DiskLocation {
     return this.idxDirectory;
   }
 
+  /**
+   * Compares the free space with -minFreeSpace, as weed does when the directory is opened and every
+   * minute after; also called when a write runs out of space, so the volumes turn read-only at once.
+   */
+  checkDiskSpace(): void {
+    let usage: ReturnType<typeof diskUsage>;
+    try {
+      usage = diskUsage(this.directory);
+    } catch {
+      return; // An unreadable directory shows in the writes themselves.
+    }
+    const min = this.minFreeSpace;
+    const low = min.kind === "percent" ? usage.percentFree < min.percent : usage.free < min.bytes;
+    if (low === this.isDiskSpaceLow) return;
+    this.isDiskSpaceLow = low;
+    const op = low ? "<" : ">=";
+    const description =
+      min.kind === "percent"
+        ? `disk free ${usage.percentFree.toFixed(2)}% ${op} required ${min.percent.toFixed(2)}%`
+        : `disk free ${usage.free} bytes ${op} required ${min.bytes} bytes`;
+    this.onDiskSpaceChange?.(low, description);
+  }
+
   volumeCount(): number {
     return this.volumes.size;
   }
 
   freeSlots(): number {
     return this.maxVolumeCount - this.volumes.size;
+  }
+}
+
+/** The volumes of one directory; a volume put here learns its directory's free-space state. */
+class LocationVolumes extends Map<number, Volume> {
+  constructor(private readonly disk: VolumeDisk) {
+    super();
+  }
+  override set(id: number, volume: Volume): this {
+    volume.disk = this.disk;
+    return super.set(id, volume);
   }
 }
 

@@ -55,6 +55,7 @@ export class Store {
   private readonly listeners: StoreListener[] = [];
   private readonly log: StoreOptions["log"];
   private readonly loadThreads: number | undefined;
+  private diskSpaceTimer: NodeJS.Timeout | undefined;
 
   constructor(options: StoreOptions) {
     this.defaultWidth = options.defaultWidth;
@@ -84,6 +85,27 @@ export class Store {
     this.log.info(
       `loaded ${result.loaded} volumes${failed} from ${this.locations.length} directories in ${Date.now() - started} ms`,
     );
+  }
+
+  /**
+   * Checks every directory's free space against its -minFreeSpace now and every minute, as weed
+   * does: a directory short of it turns its volumes read-only (reported in the heartbeat) until
+   * space is freed.
+   */
+  startDiskSpaceChecks(intervalMs = 60_000): void {
+    for (const location of this.locations) {
+      location.onDiskSpaceChange = (low, description) => {
+        const message = `dir ${location.directory} ${description}`;
+        if (low) this.log.warn(`${message}: its volumes are read only`);
+        else this.log.info(message);
+      };
+      location.checkDiskSpace();
+    }
+    clearInterval(this.diskSpaceTimer);
+    this.diskSpaceTimer = setInterval(() => {
+      for (const location of this.locations) location.checkDiskSpace();
+    }, intervalMs);
+    this.diskSpaceTimer.unref();
   }
 
   addListener(listener: StoreListener): void {
@@ -239,6 +261,7 @@ export class Store {
   }
 
   close(): void {
+    clearInterval(this.diskSpaceTimer);
     for (const { volume } of this.volumes()) {
       try {
         volume.close();

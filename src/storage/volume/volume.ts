@@ -53,6 +53,13 @@ export interface VolumeLocation {
   id: number;
 }
 
+/** What a volume sees of its data directory: whether free space is under -minFreeSpace. */
+export interface VolumeDisk {
+  readonly isDiskSpaceLow: boolean;
+  /** Looks at the free space again now (after a write ran out of it). */
+  checkDiskSpace(): void;
+}
+
 export function volumeBaseName(collection: string, id: number): string {
   return collection === "" ? String(id) : `${collection}_${id}`;
 }
@@ -109,6 +116,8 @@ export class Volume {
   compacting = false;
   /** Set while the .dat is tiered to a remote store (.vif files): data reads are served from it. */
   remoteDat: RemoteDat | undefined;
+  /** The data directory holding it, set when it joins one (see DiskLocation.volumes). */
+  disk: VolumeDisk | undefined;
 
   constructor(location: VolumeLocation, state: VolumeState) {
     this.id = location.id;
@@ -147,8 +156,9 @@ export class Volume {
     return join(dir, base + ext);
   }
 
+  /** Writes refused: marked so, integrity trouble, or its directory short of -minFreeSpace. */
   isReadOnly(): boolean {
-    return this.noWriteOrDelete || this.noWriteCanDelete;
+    return this.noWriteOrDelete || this.noWriteCanDelete || this.disk?.isDiskSpaceLow === true;
   }
 
   // Counters as weed reports them (heartbeat, status, vacuum).
@@ -416,9 +426,8 @@ export class Volume {
     }
     n.appendAtNs = this.nextAppendAtNs();
     const { parts, length } = encodeNeedle(n, this.version);
-    this.appendRecord(parts, length, offset, options.fsync === true);
+    this.append(parts, length, offset, n.keyHi, n.keyLo, n.size, options.fsync === true);
     this.lastAppendAtNs = n.appendAtNs;
-    this.appendIndex(n.keyHi, n.keyLo, offset / 8, n.size, options.fsync === true);
     this.map.put(n.keyHi, n.keyLo, offset / 8, n.size);
     if (n.lastModified > this.lastModifiedSeconds) this.lastModifiedSeconds = n.lastModified;
     return { offset, size: n.data.length, unchanged: false };
@@ -443,9 +452,8 @@ export class Volume {
     const tombstone = newNeedle({ keyHi, keyLo, cookie, checksum, appendAtNs: this.nextAppendAtNs() });
     const offset = this.datSize;
     const { parts, length } = encodeNeedle(tombstone, this.version);
-    this.appendRecord(parts, length, offset, false);
+    this.append(parts, length, offset, keyHi, keyLo, TOMBSTONE_FILE_SIZE, false);
     this.lastAppendAtNs = tombstone.appendAtNs;
-    this.appendIndex(keyHi, keyLo, offset / 8, TOMBSTONE_FILE_SIZE, false);
     this.map.remove(keyHi, keyLo);
     return size;
   }
@@ -455,39 +463,65 @@ export class Volume {
     this.checkOpen();
     if (this.isReadOnly()) throw new VolumeError(`volume ${this.id} is read only`, "read-only");
     const offset = this.datSize;
+    let appendAtNs = this.lastAppendAtNs;
     if (this.version === 3) {
       const ts = NEEDLE_HEADER_SIZE + size + 4;
       if (ts + 8 > blob.length) throw new NeedleError("needle blob buffer too small", "corrupted");
-      const appendAtNs = this.nextAppendAtNs();
+      appendAtNs = this.nextAppendAtNs();
       blob.writeBigUInt64BE(appendAtNs, ts);
-      this.lastAppendAtNs = appendAtNs;
     }
-    this.appendRecord([blob], blob.length, offset, false);
-    this.appendIndex(keyHi, keyLo, offset / 8, size, false);
+    this.append([blob], blob.length, offset, keyHi, keyLo, size, false);
+    this.lastAppendAtNs = appendAtNs;
     if (size >= 0 && size !== TOMBSTONE_FILE_SIZE) this.map.put(keyHi, keyLo, offset / 8, size);
     else this.map.remove(keyHi, keyLo);
     return offset;
   }
 
-  private appendRecord(parts: Buffer[], length: number, offset: number, fsync: boolean): void {
+  /**
+   * Appends a record to the .dat and its entry to the .idx. Either both land or neither: a failure
+   * (a full disk, most often) truncates both files back, so no record outlives its index entry and
+   * no index entry points past the .dat.
+   */
+  private append(
+    parts: Buffer[],
+    length: number,
+    offset: number,
+    keyHi: number,
+    keyLo: number,
+    size: number,
+    fsync: boolean,
+  ): void {
+    const entry = encodeIndexEntry(this.width, keyHi, keyLo, offset / 8, size);
+    let step = ".dat";
     try {
       writevAt(this.datFd, parts, offset);
       if (fsync) fsyncSync(this.datFd);
+      step = ".idx";
+      writeAt(this.idxFd, entry, this.idxSize);
+      if (fsync) fsyncSync(this.idxFd);
     } catch (err) {
-      // Leave no partial record behind an error.
-      try {
-        ftruncateSync(this.datFd, offset);
-      } catch {}
-      throw new VolumeError(`append to volume ${this.id} at ${offset}: ${(err as Error).message}`, "io");
+      const rolledBack = this.rollBack(offset);
+      if ((err as NodeJS.ErrnoException).code === "ENOSPC") this.disk?.checkDiskSpace();
+      const left = rolledBack ? "" : " (rolling back failed: volume now read only)";
+      throw new VolumeError(
+        `append to volume ${this.id} ${step} at ${step === ".dat" ? offset : this.idxSize}: ${(err as Error).message}${left}`,
+        "io",
+      );
     }
     this.datSize = offset + length;
+    this.idxSize += entry.length;
   }
 
-  private appendIndex(keyHi: number, keyLo: number, offset: number, size: number, fsync: boolean): void {
-    const entry = encodeIndexEntry(this.width, keyHi, keyLo, offset, size);
-    writeAt(this.idxFd, entry, this.idxSize);
-    if (fsync) fsyncSync(this.idxFd);
-    this.idxSize += entry.length;
+  /** Cuts a failed append off both files; when even that fails, the volume stops taking writes. */
+  private rollBack(datSize: number): boolean {
+    try {
+      ftruncateSync(this.datFd, datSize);
+      ftruncateSync(this.idxFd, this.idxSize);
+      return true;
+    } catch {
+      this.noWriteOrDelete = true;
+      return false;
+    }
   }
 
   /**
