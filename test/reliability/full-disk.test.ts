@@ -132,6 +132,8 @@ test("full disk: the failing write errors as Go's, nothing acknowledged lost, re
   procs.push(goVolume.proc);
   await verify(goVolume.url, goFilled, "go, restarted full");
   const goReadOnly = (await volumeStatus(`127.0.0.1:${goVolume.grpcPort}`, VID))?.isReadOnly;
+  // A small write to the read-only (low on space) volume: how Go refuses it.
+  const goRefusal = await putText(goVolume.url, fidOf(VID, 9000), Buffer.from("x"));
   await goVolume.proc.stop();
 
   const server = await restartable(env.dir, ours.dir, env.master, "ours");
@@ -162,7 +164,8 @@ test("full disk: the failing write errors as Go's, nothing acknowledged lost, re
     const refused = await putText(server.url, fidOf(VID, 9000), Buffer.from("x"));
     assert.notEqual(refused.status, 201, "a write to the full volume was accepted");
 
-    // Power cut while full: the files agree and the volume comes back read-only, as Go's does.
+    // Power cut while full: the files agree and the volume comes back read-only, as Go's does,
+    // and refuses a write as Go's does.
     server.proc.child.kill("SIGKILL");
     await server.proc.exited;
     filesConsistent(ours.dir, ours.dir, "after SIGKILL");
@@ -174,6 +177,11 @@ test("full disk: the failing write errors as Go's, nothing acknowledged lost, re
       goReadOnly,
       "read-only after restart as Go",
     );
+    const refusal = await putText(server.url, fidOf(VID, 9000), Buffer.from("x"));
+    t.diagnostic(
+      `a write to the read-only volume: go ${goRefusal.status} ${goRefusal.text.trim()}; ours ${refusal.status} ${refusal.text.trim()}`,
+    );
+    assert.equal(refusal.status, goRefusal.status, "a write to the low-on-space volume: status as Go's");
 
     // Space freed: after a restart the volume takes writes again and everything reads back.
     unlinkSync(join(ours.dir, FILLER));

@@ -10,22 +10,11 @@ import {
   referenceKernel,
   WASM_KERNEL_PATH,
 } from "../../src/storage/erasure-coding/reed-solomon/index.js";
+import { random } from "../support/random.js";
 
 const built = existsSync(WASM_KERNEL_PATH);
 // Reported as a skipped test (not silently absent) when the module has not been built.
 if (!built) test("WASM SIMD kernel", { skip: "not built: run node scripts/build-wasm.mjs" }, () => {});
-
-/** A small seeded generator (mulberry32) so failures reproduce. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(next: () => number, n: number): Uint8Array {
   const b = new Uint8Array(n);
