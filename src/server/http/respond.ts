@@ -57,6 +57,15 @@ export function endEmpty(res: ServerResponse, status: number): void {
   res.writeHead(status, { "Content-Length": 0 }).end();
 }
 
+const GO_ESCAPED = /[<>&\u2028\u2029]/g;
+const HAS_GO_ESCAPED = /[<>&\u2028\u2029]/;
+
+/** Go's json.Marshal escapes <, >, & (HTML safety) and U+2028/U+2029; JSON.stringify does not. */
+export function goJson(text: string): string {
+  if (!HAS_GO_ESCAPED.test(text)) return text;
+  return text.replace(GO_ESCAPED, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 export function writeJson(req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void {
   if (!bodyAllowed(status)) {
     res.writeHead(status).end();
@@ -65,7 +74,7 @@ export function writeJson(req: IncomingMessage, res: ServerResponse, status: num
   // Only a target that mentions it can ask for pretty output; most never do, so skip the parse.
   const url = req.url ?? "/";
   const pretty = url.includes("pretty") ? new URL(url, "http://x").searchParams.get("pretty") : null;
-  const text = body === undefined ? "" : JSON.stringify(body, null, pretty ? 2 : undefined);
+  const text = body === undefined ? "" : goJson(JSON.stringify(body, null, pretty ? 2 : undefined));
   res.writeHead(status, {
     "Content-Type": "application/json",
     "X-Content-Type-Options": "nosniff",

@@ -2,7 +2,8 @@
 // without copying them: the upload parser keeps views of the chunks it was sent and joins the file's
 // bytes once, at the end.
 
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { BODY_CUT_SHORT, bodiesCutShort } from "./protocol.js";
 
 /** The body of a request, one chunk at a time, paused between pulls. */
@@ -32,7 +33,29 @@ export class RequestBody {
     this.signal();
   };
 
+  /**
+   * The connection was idle for -idleTimeout in the middle of the body: weed's connection deadline
+   * fails the body read with "i/o timeout", its handler answers that (400), and the connection
+   * closes. Listening here keeps Node from destroying the socket before that answer.
+   */
+  private readonly onTimeout = (): void => {
+    const socket = this.req.socket as Socket & { _httpMessage?: ServerResponse | null };
+    const res = socket._httpMessage;
+    if (!res || res.headersSent) {
+      socket.destroy();
+      return;
+    }
+    res.shouldKeepAlive = false;
+    // Should the answer itself stall, the next idle period ends the connection.
+    socket.setTimeout(socket.timeout ?? 0, () => socket.destroy());
+    this.failure ??= new Error(
+      `read tcp ${socket.localAddress}:${socket.localPort}->${socket.remoteAddress}:${socket.remotePort}: i/o timeout`,
+    );
+    this.signal();
+  };
+
   constructor(private readonly req: IncomingMessage) {
+    req.on("timeout", this.onTimeout);
     req.on("data", this.onData);
     req.on("end", this.onEnd);
     req.on("error", this.onError);
@@ -72,6 +95,7 @@ export class RequestBody {
     this.req.off("end", this.onEnd);
     this.req.off("error", this.onError);
     this.req.off("close", this.onClose);
+    this.req.off("timeout", this.onTimeout);
     this.req.off(BODY_CUT_SHORT, this.onClose);
     this.signal();
     this.req.resume();

@@ -98,9 +98,13 @@ export function bodySize(n: Needle, version: Version): number {
   if (n.data.length === 0) return 0;
   if (n.pairs.length > 0xffff && n.flags & FLAG_HAS_PAIRS)
     throw new NeedleError(`needle pairs of ${n.pairs.length} bytes exceed 65535`, "corrupted");
+  // Its length goes in one byte: a longer mime would be written whole after a wrapped length and
+  // make the rest of the record unreadable (uploads keep only mimes under 256 bytes, as weed).
+  if (n.mime.length > 0xff && n.flags & FLAG_HAS_MIME)
+    throw new NeedleError(`needle mime of ${n.mime.length} bytes exceeds 255`, "corrupted");
   let size = 4 + n.data.length + 1;
   if (n.flags & FLAG_HAS_NAME) size += 1 + Math.min(n.name.length, 255);
-  if (n.flags & FLAG_HAS_MIME) size += 1 + (n.mime.length & 0xff);
+  if (n.flags & FLAG_HAS_MIME) size += 1 + n.mime.length;
   if (n.flags & FLAG_HAS_LAST_MODIFIED) size += LAST_MODIFIED_BYTES;
   if (n.flags & FLAG_HAS_TTL) size += 2;
   if (n.flags & FLAG_HAS_PAIRS) size += 2 + n.pairs.length;
@@ -139,8 +143,8 @@ export function encodeNeedle(n: Needle, version: Version): { parts: Buffer[]; le
       bytes.push(Buffer.from([nameLen]), n.name.subarray(0, nameLen));
     }
     if (n.flags & FLAG_HAS_MIME) {
-      scratch[0] = n.mime.length & 0xff;
-      bytes.push(Buffer.from([n.mime.length & 0xff]), n.mime);
+      scratch[0] = n.mime.length;
+      bytes.push(Buffer.from([n.mime.length]), n.mime);
     }
     if (n.flags & FLAG_HAS_LAST_MODIFIED) {
       scratch.writeUInt32BE(Math.floor(n.lastModified / 0x100000000) >>> 0, 0);

@@ -9,6 +9,11 @@ import {
   replicaPlacementFromByte,
 } from "./replica-placement.js";
 
+/** A super block that cannot be read or written: bad bytes on disk or an impossible value. */
+export class SuperBlockError extends Error {
+  override name = "SuperBlockError";
+}
+
 export interface SuperBlock {
   version: Version;
   replicaPlacement: ReplicaPlacement;
@@ -31,21 +36,23 @@ export function encodeSuperBlock(sb: SuperBlock): Buffer {
   header.writeUInt16BE(sb.compactionRevision & 0xffff, 4);
   if (sb.extra.length === 0) return header;
   if (sb.extra.length > 256 * 256 - 2)
-    throw new Error(`super block extra size ${sb.extra.length} is too big`);
+    throw new SuperBlockError(`super block extra size ${sb.extra.length} is too big`);
   header.writeUInt16BE(sb.extra.length, 6);
   return Buffer.concat([header, sb.extra]);
 }
 
 /** Parses the first 8 bytes; `readExtra` fetches the extra bytes when the header announces some. */
 export function decodeSuperBlock(header: Buffer, readExtra: (length: number) => Buffer): SuperBlock {
-  if (header.length < SUPER_BLOCK_SIZE) throw new Error("cannot read volume super block: unexpected EOF");
+  if (header.length < SUPER_BLOCK_SIZE)
+    throw new SuperBlockError("cannot read volume super block: unexpected EOF");
   const version = header[0]!;
-  if (!isSupportedVersion(version)) throw new Error(`unsupported volume version ${version}`);
+  if (!isSupportedVersion(version)) throw new SuperBlockError(`unsupported volume version ${version}`);
   const extraSize = header.readUInt16BE(6);
   const extra = extraSize > 0 ? readExtra(extraSize) : Buffer.alloc(0);
-  if (extra.length !== extraSize) throw new Error("cannot read volume super block extra: unexpected EOF");
+  if (extra.length !== extraSize)
+    throw new SuperBlockError("cannot read volume super block extra: unexpected EOF");
   if (!isWellFormedProtobuf(extra)) {
-    throw new Error(
+    throw new SuperBlockError(
       "cannot unmarshal volume super block extra: proto: cannot parse invalid wire-format data",
     );
   }

@@ -48,6 +48,11 @@ export function emptyVolumeInfo(): VolumeInfo {
   };
 }
 
+/** A .vif that is not the VolumeInfo message protojson writes. */
+export class VolumeInfoError extends Error {
+  override name = "VolumeInfoError";
+}
+
 type Json = Record<string, unknown>;
 
 /** protojson accepts the json name and the proto field name. */
@@ -60,12 +65,13 @@ function num(v: unknown): number {
   if (v === undefined || v === null) return 0;
   if (typeof v === "number" && Number.isInteger(v)) return v;
   if (typeof v === "string" && /^-?[0-9]+$/.test(v)) return Number(v);
-  throw new Error(`invalid value for an integer field: ${JSON.stringify(v)}`);
+  throw new VolumeInfoError(`invalid value for an integer field: ${JSON.stringify(v)}`);
 }
 
 function str(v: unknown): string {
   if (v === undefined || v === null) return "";
-  if (typeof v !== "string") throw new Error(`invalid value for a string field: ${JSON.stringify(v)}`);
+  if (typeof v !== "string")
+    throw new VolumeInfoError(`invalid value for a string field: ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -74,16 +80,20 @@ function bigNum(v: unknown): bigint {
   if (v === undefined || v === null) return 0n;
   if (typeof v === "number" && Number.isInteger(v)) return BigInt(v);
   if (typeof v === "string" && /^-?[0-9]+$/.test(v)) return BigInt(v);
-  throw new Error(`invalid value for an integer field: ${JSON.stringify(v)}`);
+  throw new VolumeInfoError(`invalid value for an integer field: ${JSON.stringify(v)}`);
 }
 
 function bool(v: unknown): boolean {
   if (v === undefined || v === null) return false;
-  if (typeof v !== "boolean") throw new Error(`invalid value for a bool field: ${JSON.stringify(v)}`);
+  if (typeof v !== "boolean")
+    throw new VolumeInfoError(`invalid value for a bool field: ${JSON.stringify(v)}`);
   return v;
 }
 
-function parseRemoteFile(f: Json): RemoteFile {
+function parseRemoteFile(value: unknown): RemoteFile {
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new VolumeInfoError(`invalid value for a RemoteFile: ${JSON.stringify(value)}`);
+  const f = value as Json;
   return {
     backendType: str(field(f, "backendType", "backend_type")),
     backendId: str(field(f, "backendId", "backend_id")),
@@ -95,13 +105,19 @@ function parseRemoteFile(f: Json): RemoteFile {
   };
 }
 
+/** Parses a .vif's text; throws VolumeInfoError for anything that is not a VolumeInfo. */
 export function parseVolumeInfo(text: string): VolumeInfo {
-  const obj = JSON.parse(text) as Json;
+  let obj: Json;
+  try {
+    obj = JSON.parse(text) as Json;
+  } catch (err) {
+    throw new VolumeInfoError((err as Error).message);
+  }
   if (obj === null || typeof obj !== "object" || Array.isArray(obj))
-    throw new Error("volume info is not an object");
+    throw new VolumeInfoError("volume info is not an object");
   const info = emptyVolumeInfo();
   const files = obj["files"];
-  if (Array.isArray(files)) info.files = files.map((f) => parseRemoteFile(f as Json));
+  if (Array.isArray(files)) info.files = files.map(parseRemoteFile);
   info.version = num(obj["version"]);
   info.replication = str(obj["replication"]);
   // Old files spell it "BytesOffset" and "DestroyTime".
