@@ -9,7 +9,14 @@
 //   node scripts/bench.mjs [--quick] [--rounds N] [--duration S] [--warmup S] [--sizes 1k,64k,1m,8m]
 //                          [--connections 16,64] [--workloads write,read,mix] [--client wrk|node]
 //                          [--servers go,ours] [--weed-benchmark-n N] [--no-weed-benchmark]
-//                          [--out DIR] [--keep]
+//                          [--startup-needles N] [--loadtest-duration D] [--no-loadtest]
+//                          [--doc | --no-doc] [--out DIR] [--keep]
+//
+// Besides the load rows: start-up of each server on a volume of 1,000,000 needles and the memory
+// that volume costs (scripts/lib/bench-startup.mjs), and SeaweedFS's own loadtest package against
+// each (scripts/lib/bench-loadtest.mjs). A full run rewrites BENCHMARKS.md's generated section with
+// the targets judged row by row (scripts/lib/bench-doc.mjs, findings from bench/findings.json) and
+// the chart docs/images/bench-throughput.svg.
 //
 // BENCH_CPU_PROF=DIR writes a V8 CPU profile of each of our servers into DIR; SEAWEED_READERS=N
 // runs ours with N reader processes (ARCHITECTURE.md, "Using every core").
@@ -23,6 +30,7 @@ import { existsSync, mkdirSync, readFileSync, statfsSync, writeFileSync } from "
 import { cpus, totalmem } from "node:os";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
+import { benchSection, rewriteBenchmarks } from "./lib/bench-doc.mjs";
 import {
   haveWrk,
   prefill,
@@ -32,6 +40,7 @@ import {
   writtenPaths,
   wrkVersion,
 } from "./lib/bench-load.mjs";
+import { benchLoadtest } from "./lib/bench-loadtest.mjs";
 import {
   cleanupAll,
   cpuSeconds,
@@ -47,6 +56,7 @@ import {
   volumeLogTail,
 } from "./lib/bench-procs.mjs";
 import { markdown, sizeLabel, summarize, throughputSvg } from "./lib/bench-report.mjs";
+import { benchStartup } from "./lib/bench-startup.mjs";
 import { ensureWeed, root } from "./lib/weed.mjs";
 
 const HELP = `usage: node scripts/bench.mjs [options]   (npm run bench -- [options])
@@ -64,6 +74,10 @@ const HELP = `usage: node scripts/bench.mjs [options]   (npm run bench -- [optio
   --servers LIST        go,ours (default both)
   --weed-benchmark-n N  files for weed benchmark (default 50000; quick 10000)
   --no-weed-benchmark   skip weed benchmark
+  --startup-needles N   needles in the start-up volume (default 1000000; quick 100000; 0 skips)
+  --loadtest-duration D LOADTEST_DURATION of SeaweedFS's loadtest package (default 10s; quick 3s)
+  --no-loadtest         skip SeaweedFS's loadtest package
+  --doc, --no-doc       rewrite BENCHMARKS.md and its chart (default: yes, except with --quick)
   --out DIR             results directory (default bench/results)
   --keep                keep the scratch directory (logs, data) for a look afterwards
 `;
@@ -85,6 +99,11 @@ try {
       servers: { type: "string" },
       "weed-benchmark-n": { type: "string" },
       "no-weed-benchmark": { type: "boolean", default: false },
+      "startup-needles": { type: "string" },
+      "loadtest-duration": { type: "string" },
+      "no-loadtest": { type: "boolean", default: false },
+      doc: { type: "boolean" },
+      "no-doc": { type: "boolean", default: false },
       out: { type: "string" },
       keep: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -150,6 +169,9 @@ const opts = {
   wrkThreads: intArg("wrk-threads", 1, 1),
   servers: listArg("servers", ["go", "ours"], ["go", "ours"]),
   weedBenchmarkN: args["no-weed-benchmark"] ? 0 : intArg("weed-benchmark-n", quick ? 10_000 : 50_000, 0),
+  startupNeedles: intArg("startup-needles", quick ? 100_000 : 1_000_000, 0),
+  loadtestDuration: args["no-loadtest"] ? null : (args["loadtest-duration"] ?? (quick ? "3s" : "10s")),
+  doc: args["no-doc"] ? false : (args.doc ?? !quick),
   out: args.out ?? join(root, "bench", "results"),
   keep: args.keep,
 };
@@ -524,6 +546,22 @@ async function main() {
     }
   }
 
+  const startup =
+    opts.startupNeedles > 0
+      ? await benchStartup({
+          weed,
+          master,
+          work,
+          needles: opts.startupNeedles,
+          rounds: opts.rounds,
+          servers: opts.servers,
+          log,
+        })
+      : null;
+  const loadtest = opts.loadtestDuration
+    ? await benchLoadtest({ weed, servers: opts.servers, sustained: opts.loadtestDuration, log })
+    : null;
+
   const summary = summarize(rows, runs);
   const cpu = cpus()[0]?.model ?? "cpu";
   const meta = {
@@ -554,8 +592,27 @@ async function main() {
   writeFileSync(join(opts.out, "throughput.svg"), svg);
   writeFileSync(
     join(opts.out, "latest.json"),
-    `${JSON.stringify({ meta, options: opts, rows: summary.rows, weedBenchmark: summary.weedBenchmark }, null, 2)}\n`,
+    `${JSON.stringify({ meta, options: opts, rows: summary.rows, weedBenchmark: summary.weedBenchmark, startup, loadtest }, null, 2)}\n`,
   );
+  if (opts.doc) {
+    const chart = "docs/images/bench-throughput.svg";
+    mkdirSync(join(root, "docs", "images"), { recursive: true });
+    writeFileSync(join(root, chart), svg);
+    const section = benchSection({
+      summary,
+      startup,
+      loadtest,
+      meta,
+      report: md,
+      command: ["npm run bench", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(
+        " ",
+      ),
+      findingsFile: join(root, "bench", "findings.json"),
+      chart,
+    });
+    rewriteBenchmarks(join(root, "BENCHMARKS.md"), section);
+    log(`rewrote BENCHMARKS.md and ${chart}`);
+  }
   process.stdout.write(`\n${md}`);
   const rel = relative(process.cwd(), opts.out) || ".";
   log(`\nwrote ${rel}/latest.md, latest.json, throughput.svg (${meta.totalSeconds} s in all)`);

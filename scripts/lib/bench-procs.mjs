@@ -122,7 +122,7 @@ export async function getJson(url, timeoutMs = 10_000) {
   return JSON.parse(text);
 }
 
-async function waitUntil(what, check, timeoutMs = 60_000, child = null) {
+export async function waitUntil(what, check, timeoutMs = 60_000, child = null) {
   const deadline = Date.now() + timeoutMs;
   let lastError = "";
   while (Date.now() < deadline) {
@@ -202,29 +202,38 @@ function oursCommand(args) {
 }
 
 /**
- * A volume server, Go's (`weed volume`) or ours (bin/weed-volume), with the same flags, on a fresh
- * data directory, returned once it is healthy and the master lists it as its only data node.
+ * Spawns a volume server, Go's (`weed volume`) or ours (bin/weed-volume), with the same flags, on
+ * `dataDir` (a fresh one when not given), without waiting for it; `spawnedAt` is performance.now()
+ * just before the spawn.
  */
-export async function startVolume(kind, weed, master, workDir) {
+export async function spawnVolume(kind, weed, master, workDir, { dataDir = null } = {}) {
   const port = await freePort();
   const grpcPort = await freePort();
-  const dataDir = mkdtempSync(join(workDir, `${kind}-data-`));
+  const dir = dataDir ?? mkdtempSync(join(workDir, `${kind}-data-`));
   const logFile = join(workDir, `${kind}-volume-${port}.log`);
   const args = [
     `-port=${port}`,
     `-port.grpc=${grpcPort}`,
     `-ip=${IP}`,
-    `-dir=${dataDir}`,
+    `-dir=${dir}`,
     "-max=8",
     `-master=${master.address}`,
     "-preStopSeconds=0",
   ];
+  const spawnedAt = performance.now();
   const child =
     kind === "go"
       ? startChild(weed, ["volume", ...args], { logFile, cwd: workDir })
       : startChild(...oursCommand(args), { logFile, cwd: workDir });
   const address = `${IP}:${port}`;
   const url = `http://${address}`;
+  return { kind, port, grpcPort, address, url, dataDir: dir, logFile, child, pid: child.pid, spawnedAt };
+}
+
+/** A spawned volume server once it is healthy and the master lists it as its only data node. */
+export async function startVolume(kind, weed, master, workDir, options = {}) {
+  const volume = await spawnVolume(kind, weed, master, workDir, options);
+  const { child, url, address } = volume;
   try {
     await waitUntil(
       `${kind} volume server /status`,
@@ -243,9 +252,9 @@ export async function startVolume(kind, weed, master, workDir) {
     );
   } catch (err) {
     await stopChild(child, "SIGKILL");
-    throw new Error(`${err.message}\n--- ${kind} volume log ---\n${logTail(logFile)}`);
+    throw new Error(`${err.message}\n--- ${kind} volume log ---\n${logTail(volume.logFile)}`);
   }
-  return { kind, port, grpcPort, address, url, dataDir, logFile, child, pid: child.pid };
+  return volume;
 }
 
 /** Stops a volume server, waits until the master has dropped it, and removes its data. */
@@ -318,7 +327,7 @@ function statusKb(pid, field) {
 }
 
 /** A field of /proc/<pid>/status summed over the process and its descendants. */
-function treeKb(pid, field) {
+export function treeKb(pid, field) {
   let total = 0;
   for (const p of processTree(pid)) {
     const kb = statusKb(p, field);

@@ -1,0 +1,202 @@
+// BENCHMARKS.md from a run of scripts/bench.mjs: the part between `<!-- bench:begin -->` and
+// `<!-- bench:end -->` is rewritten with the targets of issue 6 judged row by row, each row still
+// short of one with the profile's finding and what is being done about it (bench/findings.json,
+// kept by hand), then the tables. The rest of the file (other benchmarks) is left as it is.
+
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { formatNumber, formatRatio } from "./bench-report.mjs";
+
+const BEGIN = "<!-- bench:begin -->";
+const END = "<!-- bench:end -->";
+
+/** Every judged row: { target, label, ratio, ok, detail }. */
+function verdicts(summary, startup, loadtest) {
+  const out = [];
+  const add = (target, label, ratio, ok, detail) => out.push({ target, label, ratio, ok, detail });
+  for (const r of summary.rows) {
+    if (!r.ratio) continue;
+    const label = `${r.workload} ${r.sizeLabel} ×${r.connections}`;
+    add("throughput", label, r.ratio.rps, r.ratio.rps >= 1, "req/s ours/Go");
+    add("p99", label, r.ratio.p99ms, r.ratio.p99ms <= 1, "p99 ours/Go");
+    add("rss", label, r.ratio.peakRssMb, r.ratio.peakRssMb <= 1.5, "peak RSS ours/Go");
+  }
+  const wb = summary.weedBenchmark?.ratio;
+  if (wb) {
+    add("throughput", "weed benchmark write", wb.writeRps, wb.writeRps >= 1, "req/s ours/Go");
+    add("throughput", "weed benchmark read", wb.readRps, wb.readRps >= 1, "req/s ours/Go");
+  }
+  for (const r of loadtest?.rows ?? []) {
+    if (!r.ratio) continue;
+    const label = `loadtest ${r.name}`;
+    if (Number.isFinite(r.ratio.opsPerSec)) {
+      add("throughput", label, r.ratio.opsPerSec, r.ratio.opsPerSec >= 1, "ops/s ours/Go");
+    }
+    if (Number.isFinite(r.ratio.p99ms)) add("p99", label, r.ratio.p99ms, r.ratio.p99ms <= 1, "p99 ours/Go");
+  }
+  if (startup?.ratio) {
+    const s = startup.ratio.seconds;
+    add("startup", `start-up, ${startup.needles.toLocaleString("en")} needles`, s, s <= 1, "seconds ours/Go");
+  }
+  if (startup?.mapBytesPerNeedle) {
+    const b = startup.mapBytesPerNeedle;
+    out.push({
+      target: "map",
+      label: "needle map, bytes per needle",
+      value: b,
+      ok: b <= 24,
+      detail: "bytes",
+    });
+  }
+  return out;
+}
+
+const TARGETS = [
+  { key: "throughput", text: "throughput ≥ 1.0× Go on every row" },
+  { key: "p99", text: "p99 ≤ Go's" },
+  { key: "rss", text: "peak RSS under load ≤ 1.5× Go's" },
+  { key: "map", text: "memory needle map ≤ 24 B per needle" },
+  { key: "startup", text: "start-up with a 1-million-needle volume no slower than Go's" },
+];
+
+function loadFindings(file) {
+  if (!existsSync(file)) return [];
+  return JSON.parse(readFileSync(file, "utf8")).findings ?? [];
+}
+
+/** The hand-kept finding for a short row: the first whose target and `match` (a regex) fit. */
+function findingFor(findings, v) {
+  return findings.find(
+    (f) => (f.target === v.target || f.target === "any") && new RegExp(f.match ?? ".").test(v.label),
+  );
+}
+
+/** A Markdown table: the first `textColumns` columns left-aligned, the rest (numbers) right. */
+function table(header, lines, textColumns = 1) {
+  const rule = header.map((_, i) => (i < textColumns ? "---" : "---:")).join(" | ");
+  const out = [`| ${header.join(" | ")} |`, `| ${rule} |`];
+  for (const l of lines) out.push(`| ${l.join(" | ")} |`);
+  return out.join("\n");
+}
+
+const shown = (v) => (v.ratio !== undefined ? formatRatio(v.ratio) : `${formatNumber(v.value, 1)} B`);
+
+function startupSection(startup) {
+  if (!startup) return [];
+  const f = (x, d) => formatNumber(x, d);
+  const line = (label, key, d) => [
+    label,
+    f(startup.go?.[key], d),
+    f(startup.ours?.[key], d),
+    startup.go && startup.ours ? formatRatio(startup.ours[key] / startup.go[key]) : "–",
+  ];
+  return [
+    `### Start-up and needle map memory (${startup.needles.toLocaleString("en")}-needle volume)`,
+    "",
+    "One volume of that many 32-byte needles, copied to a fresh directory before each start. Start-up " +
+      "is the time from spawn until the last needle reads back over HTTP; memory is resident memory once " +
+      "loaded minus that of the same server started on an empty directory, per needle.",
+    "",
+    table(
+      ["measure", "Go", "ours", "ours/Go"],
+      [
+        line("start-up, s", "seconds", 2),
+        line("RSS loaded, MiB", "rssMb", 0),
+        line("RSS empty, MiB", "emptyRssMb", 0),
+        line("process memory per needle, bytes", "bytesPerNeedle", 1),
+        ["needle map per needle, bytes", "–", f(startup.mapBytesPerNeedle, 1), "–"],
+      ],
+    ),
+    "",
+    "The needle map row is the memory needle map our server builds from that .idx, as its typed arrays " +
+      "count it (the target); process memory per needle also holds whatever else start-up leaves behind " +
+      "(for ours, the .idx image read at load, until V8's next collection frees it).",
+    "",
+  ];
+}
+
+function loadtestSection(loadtest) {
+  if (!loadtest) return [];
+  const f = (x, d) => formatNumber(x, d);
+  const lines = loadtest.rows.map((r) => [
+    r.name,
+    f(r.go?.opsPerSec, 0),
+    f(r.ours?.opsPerSec, 0),
+    formatRatio(r.ratio?.opsPerSec),
+    f(r.go?.p99ms, 2),
+    f(r.ours?.p99ms, 2),
+    formatRatio(r.ratio?.p99ms),
+  ]);
+  const failed = Object.entries(loadtest.failed)
+    .filter(([, names]) => names.length)
+    .map(([impl, names]) => `${impl}: ${names.join(", ")}`);
+  return [
+    "### SeaweedFS's loadtest package (test/volume_server/loadtest)",
+    "",
+    "`go test -run '^(TestBenchmarkVolumeServer|TestLatencyPercentiles|TestSustainedP99)$'` of the pinned " +
+      `module, once with the Go server and once with ours (VOLUME_SERVER_IMPL=rust), LOADTEST_DURATION=${loadtest.sustained}. ` +
+      "Its throughput cases run a fixed, small number of operations each (30–1000), so single rows are noisy; " +
+      `one run each.${failed.length ? ` Tests not passing: ${failed.join("; ")}.` : ""}`,
+    "",
+    "<details><summary>All cases</summary>",
+    "",
+    table(["case", "ops/s Go", "ops/s ours", "ratio", "p99 ms Go", "p99 ms ours", "ratio"], lines),
+    "",
+    "</details>",
+    "",
+  ];
+}
+
+/** The generated section's Markdown. `report` is bench-report's markdown() (its # title dropped). */
+export function benchSection({ summary, startup, loadtest, meta, report, command, findingsFile, chart }) {
+  const all = verdicts(summary, startup, loadtest);
+  const findings = loadFindings(findingsFile);
+  const parts = [BEGIN, "", "## Side by side with the Go server (`npm run bench`)", ""];
+  parts.push(
+    `Generated by \`${command}\` on ${meta.date}, ${meta.totalSeconds} s in all. Re-run it to reproduce.`,
+  );
+  parts.push("", `![Throughput by object size, ours and Go's](${chart})`, "");
+  parts.push("### Targets", "");
+  const targetLines = TARGETS.map((t) => {
+    const rows = all.filter((v) => v.target === t.key);
+    const short = rows.filter((v) => !v.ok);
+    const verdict = rows.length === 0 ? "not measured" : short.length === 0 ? "**met**" : "short";
+    return [t.text, String(rows.length), String(rows.length - short.length), String(short.length), verdict];
+  });
+  parts.push(table(["target", "rows", "met", "short", "verdict"], targetLines), "");
+  parts.push(
+    "A row's throughput is its req/s (loadtest: ops/s); p99 and peak RSS are the volume server's; every " +
+      "ratio is ours/Go. Rows short of a target are listed below with what profiling found.",
+    "",
+  );
+  const short = all.filter((v) => !v.ok);
+  if (short.length) {
+    parts.push("### Rows short of a target", "");
+    parts.push(
+      table(
+        ["row", "target", "measured", "profile finding", "what is being done"],
+        short.map((v) => {
+          const f = findingFor(findings, v);
+          return [v.label, v.target, shown(v), f?.finding ?? "not profiled yet", f?.action ?? "–"];
+        }),
+        5,
+      ),
+      "",
+    );
+  }
+  parts.push("### Results", "");
+  parts.push(report.replace(/^# .*\n+/, "").replace(/^## /gm, "#### "));
+  parts.push(...startupSection(startup), ...loadtestSection(loadtest), END);
+  return parts.join("\n");
+}
+
+/** Replaces the generated section of `file` (appending it when the markers are missing). */
+export function rewriteBenchmarks(file, section) {
+  const text = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmarks\n";
+  const a = text.indexOf(BEGIN);
+  const b = text.indexOf(END);
+  const next =
+    a >= 0 && b > a
+      ? `${text.slice(0, a)}${section}${text.slice(b + END.length)}`
+      : `${text.trimEnd()}\n\n${section}\n`;
+  writeFileSync(file, next);
+}
