@@ -96,7 +96,8 @@ describe("file encode and rebuild", () => {
       const paths = Array.from({ length: 14 }, (_, i) => base + shardExt(i));
       const before = lost.map((i) => readFileSync(paths[i]!));
       for (const i of lost) rmSync(paths[i]!);
-      const rebuilt = await rebuildShardFiles({
+      const { rebuilt } = await rebuildShardFiles({
+        baseName: base,
         shardPaths: paths,
         present: paths.map((_, i) => !lost.includes(i)),
         dataShards: 10,
@@ -119,13 +120,20 @@ describe("file encode and rebuild", () => {
     rmSync(paths[2]!);
     rmSync(paths[12]!);
     const present = paths.map((_, i) => i !== 2 && i !== 12);
-    await rebuildShardFiles({ shardPaths: paths, present, dataShards: 10, parityShards: 4 });
+    await rebuildShardFiles({
+      baseName: "short",
+      shardPaths: paths,
+      present,
+      dataShards: 10,
+      parityShards: 4,
+    });
     assert.ok(readFileSync(paths[2]!).equals(shards[2]!));
     assert.ok(readFileSync(paths[12]!).equals(shards[12]!));
     rmSync(paths[2]!);
     truncateSync(paths[3]!, size - 1);
     await assert.rejects(
       rebuildShardFiles({
+        baseName: "short",
         shardPaths: paths,
         present: paths.map((_, i) => i !== 2),
         dataShards: 10,
