@@ -25,7 +25,7 @@ const servers = new Map<Kind, VolumeProc>();
 const bases = new Map<Kind, string>();
 /** Every shard and the sidecar as encoded, per server (the sidecars differ in their encode id). */
 const pristine = new Map<Kind, Map<string, Buffer>>();
-const FILES = [...Array.from({ length: 14 }, (_, i) => shardExt(i)), ".ecsum"];
+const FILES = [...Array.from({ length: 14 }, (_, i) => shardExt(i)), ".ecsum", ".vif"];
 
 interface Outcome {
   ids?: number[];
@@ -175,6 +175,21 @@ describe("VolumeEcShardsRebuild with the .ecsum sidecar, as weed", () => {
     const forced = await both(broken, true);
     assert.deepEqual(forced.ids, [9]);
     assertShardsPristine();
+  });
+
+  test("no .vif: the sidecar gives the layout; a broken one then fails the rebuild", async () => {
+    const fromSidecar = await both((base) => {
+      rmSync(`${base}.vif`);
+      rmSync(base + shardExt(4));
+    });
+    assert.deepEqual(fromSidecar.ids, [4]);
+    assertShardsPristine();
+    const broken = await both((base) => {
+      rmSync(`${base}.vif`);
+      writeFileSync(`${base}.ecsum`, "ECSU");
+      rmSync(base + shardExt(4));
+    });
+    assert.ok(broken.message?.includes("no usable .vif"), broken.message);
   });
 
   test("no sidecar (an older volume): rebuilds, and the sidecar is written from the shards", async () => {

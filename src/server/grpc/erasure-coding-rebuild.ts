@@ -26,13 +26,13 @@ import type { DiskLocation } from "../../storage/store/disk-location.js";
 import { loadVolumeInfo } from "../../storage/volume/volume-info.js";
 import type { ServerContext } from "../context.js";
 
-/** The shard layout: the .vif's, else the sidecar's, else the default (weed's order). */
+/** The shard layout: the .vif's, else the sidecar's, else the default (weed's order and messages). */
 function rebuildLayout(dataBase: string, sidecar: string | undefined): RebuildLayout {
   const info = loadVolumeInfo(`${dataBase}.vif`)?.ecShardConfig;
   if (info) {
     if (!validShardCounts(info.dataShards, info.parityShards)) {
       throw new Error(
-        `RebuildEcFiles ${dataBase}: ${dataBase}.vif records invalid shard counts ${info.dataShards}+${info.parityShards}`,
+        `resolve rebuild layout for ${dataBase}: RebuildEcFiles ${dataBase}: ${dataBase}.vif records invalid shard counts ${info.dataShards}+${info.parityShards}`,
       );
     }
     return {
@@ -45,7 +45,9 @@ function rebuildLayout(dataBase: string, sidecar: string | undefined): RebuildLa
     try {
       return sidecarLayout(sidecar);
     } catch (err) {
-      throw new Error(`RebuildEcFiles ${dataBase}: no usable .vif and ${(err as Error).message}`);
+      throw new Error(
+        `resolve rebuild layout for ${dataBase}: RebuildEcFiles ${dataBase}: no usable .vif and ${(err as Error).message}`,
+      );
     }
   }
   return { dataShards: DATA_SHARDS, parityShards: PARITY_SHARDS, blockSize: 0 };

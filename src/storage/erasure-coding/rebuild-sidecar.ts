@@ -8,7 +8,7 @@ import { basename, join } from "node:path";
 import { ChecksumAlgorithm, type EcBitrotProtection } from "../../pb/volume_server.js";
 import { loadSidecar, SIDECAR_EXT } from "./bitrot.js";
 import type { ShardBlockCrcs } from "./block-crcs.js";
-import { MAX_SHARD_COUNT } from "./layout.js";
+import { MAX_SHARD_COUNT, validShardCounts } from "./layout.js";
 
 const MAX_BLOCK_SIZE = 64 * 1024 * 1024;
 
@@ -104,9 +104,18 @@ export function judgeRebuildSidecar(path: string | undefined, layout: RebuildLay
 
 /** The layout a sidecar records, for a rebuild whose volume has no usable .vif. */
 export function sidecarLayout(path: string): RebuildLayout {
-  const p = loadSidecar(path);
-  const c = p?.ecShardConfig;
-  if (p?.generation !== 0) throw new Error(`${path} records generation ${p?.generation}, not generation 0`);
+  let p: EcBitrotProtection | undefined;
+  try {
+    p = loadSidecar(path);
+  } catch (err) {
+    throw new Error(`read ${path}: ${(err as Error).message}`);
+  }
+  if (!p) throw new Error(`read ${path}: no such file`);
+  if (p.generation !== 0) throw new Error(`${path} records generation ${p.generation}, not generation 0`);
+  const c = p.ecShardConfig;
   if (!c) throw new Error(`${path} records no EC config`);
+  if (!validShardCounts(c.dataShards, c.parityShards)) {
+    throw new Error(`${path} records invalid shard counts ${c.dataShards}+${c.parityShards}`);
+  }
   return { dataShards: c.dataShards, parityShards: c.parityShards, blockSize: Number(c.blockSize) };
 }
