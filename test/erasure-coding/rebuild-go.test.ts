@@ -10,7 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { credentials, type ServiceError } from "@grpc/grpc-js";
-import { VolumeServerClient } from "../../src/pb/volume_server.js";
+import { VolumeScrubMode, VolumeServerClient } from "../../src/pb/volume_server.js";
 import { loadSidecar, saveSidecar } from "../../src/storage/erasure-coding/bitrot.js";
 import { shardExt } from "../../src/storage/erasure-coding/layout.js";
 import { type Master, scratchDir, startMaster, startVolume, type VolumeProc } from "../support/processes.js";
@@ -29,22 +29,33 @@ const FILES = [...Array.from({ length: 14 }, (_, i) => shardExt(i)), ".ecsum", "
 
 interface Outcome {
   ids?: number[];
+  res?: Record<string, unknown>;
   code?: number;
   message?: string;
 }
 
-function call<T>(kind: Kind, method: "volumeEcShardsGenerate" | "volumeEcShardsRebuild", req: T) {
+type Method =
+  | "volumeEcShardsGenerate"
+  | "volumeEcShardsRebuild"
+  | "volumeEcShardsMount"
+  | "volumeEcShardsUnmount"
+  | "scrubEcVolume";
+
+function call<T>(kind: Kind, method: Method, req: T) {
   const client = new VolumeServerClient(
     `127.0.0.1:${servers.get(kind)!.grpcPort}`,
     credentials.createInsecure(),
   );
   return new Promise<Outcome>((resolve) =>
     // biome-ignore lint/suspicious/noExplicitAny: one helper for two request types
-    (client[method] as any)(req, (err: ServiceError | null, res: { rebuiltShardIds?: number[] }) => {
-      client.close();
-      if (err) resolve({ code: err.code, message: err.details.replaceAll(bases.get(kind)!, "<base>") });
-      else resolve({ ids: res.rebuiltShardIds ?? [] });
-    }),
+    (client[method] as any)(
+      req,
+      (err: ServiceError | null, res: { rebuiltShardIds?: number[] } & Record<string, unknown>) => {
+        client.close();
+        if (err) resolve({ code: err.code, message: err.details.replaceAll(bases.get(kind)!, "<base>") });
+        else resolve({ ids: res.rebuiltShardIds ?? [], res });
+      },
+    ),
   );
 }
 
@@ -60,6 +71,14 @@ function flipByte(path: string, at: number): void {
   const b = readFileSync(path);
   b[at] = b[at]! ^ 0xff;
   writeFileSync(path, b);
+}
+
+/** Rewrites the sidecar with wrong block CRCs for `shard` (the shard itself is untouched). */
+function staleEntry(base: string, shard: number): void {
+  const p = loadSidecar(`${base}.ecsum`)!;
+  const entry = p.shards.find((s) => s.shardId === shard)!;
+  entry.blockCrc32c = Buffer.from(entry.blockCrc32c.map((b) => b ^ 1));
+  saveSidecar(`${base}.ecsum`, p);
 }
 
 /** Runs `damage` on both servers' files, rebuilds on both, asserts the same outcome; returns it. */
@@ -151,10 +170,7 @@ describe("VolumeEcShardsRebuild with the .ecsum sidecar, as weed", () => {
 
   test("rebuilt shards that do not match the sidecar: aborted, outputs removed", async () => {
     const outcome = await both((base) => {
-      const p = loadSidecar(`${base}.ecsum`)!;
-      const shard0 = p.shards.find((s) => s.shardId === 0)!;
-      shard0.blockCrc32c = Buffer.from(shard0.blockCrc32c.map((b) => b ^ 1));
-      saveSidecar(`${base}.ecsum`, p);
+      staleEntry(base, 0);
       rmSync(base + shardExt(0));
       rmSync(base + shardExt(7));
     });
@@ -213,5 +229,63 @@ describe("VolumeEcShardsRebuild with the .ecsum sidecar, as weed", () => {
         encodeTsNs: written.ecShardConfig?.encodeTsNs,
       });
     }
+  });
+});
+
+describe("ScrubEcVolume CHECKSUM against the .ecsum sidecar, as weed", () => {
+  const ALL = Array.from({ length: 14 }, (_, i) => i);
+
+  /** Damages both copies alike, mounts every shard (so the sidecar is read afresh), scrubs. */
+  async function scrubBoth(damage: (base: string) => void) {
+    const outcomes: { details: string[]; broken: number[]; volumes: number[] }[] = [];
+    for (const kind of KINDS) {
+      restore(kind);
+      damage(bases.get(kind)!);
+      const mounted = await call(kind, "volumeEcShardsMount", { volumeId: 1, collection: "", shardIds: ALL });
+      assert.ok(mounted.res, `${kind} mount: ${mounted.message}`);
+      const { res, message } = await call(kind, "scrubEcVolume", {
+        mode: VolumeScrubMode.CHECKSUM,
+        volumeIds: [1],
+      });
+      assert.ok(res, `${kind} scrub: ${message}`);
+      await call(kind, "volumeEcShardsUnmount", { volumeId: 1, shardIds: ALL });
+      const infos = res.brokenShardInfos as { shardId: number }[];
+      outcomes.push({
+        details: (res.details as string[]).map((d) => d.replaceAll(bases.get(kind)!, "<base>")),
+        broken: infos.map((i) => i.shardId),
+        volumes: res.brokenVolumeIds as number[],
+      });
+    }
+    assert.deepEqual(outcomes[1], outcomes[0], "ours answers as weed does");
+    return outcomes[0]!;
+  }
+
+  test("healthy shards, and no sidecar: nothing reported", async () => {
+    assert.deepEqual(await scrubBoth(() => {}), { details: [], broken: [], volumes: [] });
+    const none = await scrubBoth((base) => rmSync(`${base}.ecsum`));
+    assert.deepEqual(none, { details: [], broken: [], volumes: [] });
+  });
+
+  test("a corrupt shard is flagged, Reed-Solomon agreeing", async () => {
+    const out = await scrubBoth((base) => flipByte(base + shardExt(12), 99));
+    assert.deepEqual(out.broken, [12]);
+    assert.deepEqual(out.volumes, [1]);
+  });
+
+  test("a stale sidecar entry is not flagged: Reed-Solomon vouches for the bytes", async () => {
+    const out = await scrubBoth((base) => staleEntry(base, 5));
+    assert.deepEqual(out.broken, []);
+    assert.ok(
+      out.details.some((d) => d.includes("stale sidecar")),
+      out.details.join("; "),
+    );
+  });
+
+  test("more mismatching shards than parity: the sidecar is suspect", async () => {
+    const out = await scrubBoth((base) => {
+      for (const i of [0, 2, 4, 6, 8]) flipByte(base + shardExt(i), 3);
+    });
+    assert.deepEqual(out.broken, []);
+    assert.ok(out.details[0]?.includes("suspect stale sidecar"), out.details.join("; "));
   });
 });
