@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { ShardChecksums } from "../../src/storage/erasure-coding/block-crcs.js";
 import { encodeShardFiles } from "../../src/storage/erasure-coding/encoder.js";
 import { shardExt } from "../../src/storage/erasure-coding/layout.js";
 import { rebuildShardFiles } from "../../src/storage/erasure-coding/rebuild.js";
@@ -96,7 +97,8 @@ describe("file encode and rebuild", () => {
       const paths = Array.from({ length: 14 }, (_, i) => base + shardExt(i));
       const before = lost.map((i) => readFileSync(paths[i]!));
       for (const i of lost) rmSync(paths[i]!);
-      const rebuilt = await rebuildShardFiles({
+      const { rebuilt } = await rebuildShardFiles({
+        baseName: base,
         shardPaths: paths,
         present: paths.map((_, i) => !lost.includes(i)),
         dataShards: 10,
@@ -107,6 +109,42 @@ describe("file encode and rebuild", () => {
         assert.ok(readFileSync(paths[i]!).equals(before[k]!), `shard ${i}`);
     });
   }
+
+  test("with block CRCs: a corrupt shard only read to be checked is found and regenerated", async () => {
+    const paths = Array.from({ length: 14 }, (_, i) => base + shardExt(i));
+    const before = paths.map((p) => readFileSync(p));
+    // 1 MiB blocks: several per shard, across stripes.
+    const sums = before.map((bytes) => {
+      const c = new ShardChecksums(STRIPE_BYTES);
+      c.write(bytes);
+      return c.finish();
+    });
+    const checksums = { blockSize: STRIPE_BYTES, shards: sums };
+    const damaged = Buffer.from(before[12]!);
+    damaged[2 * STRIPE_BYTES + 5]! ^= 0x40;
+    writeFileSync(paths[12]!, damaged);
+    rmSync(paths[0]!);
+    const request = { baseName: base, shardPaths: paths, dataShards: 10, parityShards: 4, checksums };
+    const result = await rebuildShardFiles({ ...request, present: paths.map((_, i) => i !== 0) });
+    assert.deepEqual(result.rebuilt, [0, 12]);
+    assert.deepEqual(result.replaced, [12]);
+    for (const i of [0, 12]) assert.ok(readFileSync(paths[i]!).equals(before[i]!), `shard ${i}`);
+    assert.equal(existsSync(`${paths[12]}.rebuilding`), false);
+
+    // A sidecar the rebuilt bytes do not match: nothing is left behind.
+    const stale = { ...sums[0]!, packed: Uint8Array.from(sums[0]!.packed, (b, i) => (i === 4 ? b ^ 1 : b)) };
+    rmSync(paths[0]!);
+    await assert.rejects(
+      rebuildShardFiles({
+        ...request,
+        checksums: { ...checksums, shards: [stale, ...sums.slice(1)] },
+        present: paths.map((_, i) => i !== 0),
+      }),
+      /regenerated shard 0 .* does not match sidecar \(1 blocks differ\)/,
+    );
+    assert.equal(existsSync(paths[0]!), false);
+    writeFileSync(paths[0]!, before[0]!);
+  });
 
   test("a short last stripe, and a truncated input is refused", async () => {
     const paths = Array.from({ length: 14 }, (_, i) => join(dir, `short${shardExt(i)}`));
@@ -119,13 +157,20 @@ describe("file encode and rebuild", () => {
     rmSync(paths[2]!);
     rmSync(paths[12]!);
     const present = paths.map((_, i) => i !== 2 && i !== 12);
-    await rebuildShardFiles({ shardPaths: paths, present, dataShards: 10, parityShards: 4 });
+    await rebuildShardFiles({
+      baseName: "short",
+      shardPaths: paths,
+      present,
+      dataShards: 10,
+      parityShards: 4,
+    });
     assert.ok(readFileSync(paths[2]!).equals(shards[2]!));
     assert.ok(readFileSync(paths[12]!).equals(shards[12]!));
     rmSync(paths[2]!);
     truncateSync(paths[3]!, size - 1);
     await assert.rejects(
       rebuildShardFiles({
+        baseName: "short",
         shardPaths: paths,
         present: paths.map((_, i) => i !== 2),
         dataShards: 10,

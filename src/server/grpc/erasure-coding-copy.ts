@@ -1,8 +1,8 @@
 // Moving and repairing EC shards (weed's volume_grpc_erasure_coding.go): VolumeEcShardsCopy pulls
 // shard files, the .ecx, the .ecj and the .vif of an EC volume from a peer with CopyFile;
-// VolumeEcShardsRebuild writes the shards missing here from the ones present, on a worker thread.
+// VolumeEcShardsRebuild is erasure-coding-rebuild.ts.
 
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
 import { status } from "@grpc/grpc-js";
 import {
@@ -16,18 +16,11 @@ import { validateReplicaTarget } from "../../security/endpoints.js";
 import { SIDECAR_EXT } from "../../storage/erasure-coding/bitrot.js";
 import { ecStoreOf } from "../../storage/erasure-coding/ec-store.js";
 import { ecBaseName } from "../../storage/erasure-coding/ec-volume.js";
-import { rebuildInWorker } from "../../storage/erasure-coding/encoder.js";
-import {
-  DATA_SHARDS,
-  MAX_SHARD_COUNT,
-  PARITY_SHARDS,
-  shardExt,
-  validShardCounts,
-} from "../../storage/erasure-coding/layout.js";
+import { MAX_SHARD_COUNT, shardExt } from "../../storage/erasure-coding/layout.js";
 import type { DiskLocation } from "../../storage/store/disk-location.js";
-import { loadVolumeInfo } from "../../storage/volume/volume-info.js";
 import type { ServerContext } from "../context.js";
 import { checkAdminAuth, failed, unary } from "./call.js";
+import { rebuildEcShards } from "./erasure-coding-rebuild.js";
 import { goRpcErrorText } from "./go-errors.js";
 import { receive } from "./streaming.js";
 import { checkMaintenance } from "./volume-admin.js";
@@ -171,36 +164,7 @@ export function ecCopyService(
     volumeEcShardsRebuild: unary(async (call) => {
       checkAdminAuth(ctx, call);
       checkMaintenance(ctx);
-      const { volumeId, collection } = call.request;
-      // Rebuild on the disk holding the .ecx with the most shards; others lend their shards.
-      let best: { location: DiskLocation; shards: number } | undefined;
-      for (const location of ctx.store.locations) {
-        const hasEcx =
-          existsSync(`${ecBaseName(location.idxDirectory, collection, volumeId)}.ecx`) ||
-          existsSync(`${ecBaseName(location.directory, collection, volumeId)}.ecx`);
-        if (!hasEcx) continue;
-        const base = collection ? `${collection}_${volumeId}` : String(volumeId);
-        const shards = readdirSync(location.directory).filter(
-          (n) => /^\.ec[0-9]{2}$/.test(n.slice(base.length)) && n.startsWith(base),
-        ).length;
-        if (!best || shards > best.shards) best = { location, shards };
-      }
-      if (!best) return VolumeEcShardsRebuildResponse.create();
-      const dataBase = ecBaseName(best.location.directory, collection, volumeId);
-      const info = loadVolumeInfo(`${dataBase}.vif`)?.ecShardConfig;
-      const counts = info && validShardCounts(info.dataShards, info.parityShards);
-      const dataShards = counts ? info.dataShards : DATA_SHARDS;
-      const parityShards = counts ? info.parityShards : PARITY_SHARDS;
-      const files = ecStoreOf(ctx.store).shardFiles(collection, volumeId);
-      const total = dataShards + parityShards;
-      const shardPaths = Array.from({ length: total }, (_, i) => files.get(i) ?? dataBase + shardExt(i));
-      const present = shardPaths.map((_, i) => files.has(i));
-      let rebuiltShardIds: number[];
-      try {
-        rebuiltShardIds = await rebuildInWorker({ shardPaths, present, dataShards, parityShards });
-      } catch (err) {
-        throw new Error(`RebuildEcFiles ${dataBase}: ${(err as Error).message}`);
-      }
+      const rebuiltShardIds = await rebuildEcShards(ctx, call.request);
       return VolumeEcShardsRebuildResponse.create({ rebuiltShardIds });
     }),
   };

@@ -1,5 +1,6 @@
 // ScrubEcVolume (weed's volume_grpc_scrub.go, EC volumes): checks the named EC volumes, or all of
-// them, in the requested mode and reports broken volumes and shards.
+// them, in the requested mode and reports broken volumes and shards. CHECKSUM checks the local
+// shards against the bitrot sidecar (ec-checksum-scrub.ts).
 
 import {
   EcShardInfo,
@@ -7,9 +8,11 @@ import {
   VolumeScrubMode,
   type VolumeServerServer,
 } from "../../pb/volume_server.js";
+import { scrubEcChecksums } from "../../storage/erasure-coding/ec-checksum-scrub.js";
 import { type EcScrubResult, scrubEcIndex, scrubEcNeedles } from "../../storage/erasure-coding/ec-scrub.js";
 import { ecStoreOf } from "../../storage/erasure-coding/ec-store.js";
 import type { EcVolume } from "../../storage/erasure-coding/ec-volume.js";
+import { findRebuildSidecar, judgeRebuildSidecar } from "../../storage/erasure-coding/rebuild-sidecar.js";
 import type { ServerContext } from "../context.js";
 import { checkAdminAuth, unary } from "./call.js";
 import { peerShardFetcher } from "./erasure-coding-read.js";
@@ -24,6 +27,11 @@ async function scrub(ctx: ServerContext, v: EcVolume, mode: VolumeScrubMode): Pr
       return scrubEcNeedles(v, "full", peerShardFetcher(ctx, v));
     case VolumeScrubMode.READS:
       return scrubEcNeedles(v, "reads", peerShardFetcher(ctx, v));
+    case VolumeScrubMode.CHECKSUM: {
+      const dirs = ctx.store.locations.flatMap((l) => [l.directory, l.idxDirectory]);
+      const path = findRebuildSidecar(v.dataBase, v.indexBase, dirs);
+      return scrubEcChecksums(v, judgeRebuildSidecar(path, v.geometry));
+    }
     default:
       throw new Error(`unsupported EC volume scrub mode ${mode}`);
   }

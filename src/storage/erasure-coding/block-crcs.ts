@@ -16,20 +16,25 @@ export interface ShardBlockCrcs {
 
 /** Rolling per-block CRCs of one shard, fed with its bytes in order. */
 export class ShardChecksums {
+  readonly #blockSize: number;
   #blocks: number[] = [];
   #crc = 0;
   #inBlock = 0;
   #total = 0;
 
+  constructor(blockSize = BITROT_BLOCK_SIZE) {
+    this.#blockSize = blockSize;
+  }
+
   write(bytes: Uint8Array): void {
     let at = 0;
     while (at < bytes.length) {
-      const n = Math.min(BITROT_BLOCK_SIZE - this.#inBlock, bytes.length - at);
+      const n = Math.min(this.#blockSize - this.#inBlock, bytes.length - at);
       this.#crc = needleCrc(bytes.subarray(at, at + n), this.#crc);
       this.#inBlock += n;
       this.#total += n;
       at += n;
-      if (this.#inBlock === BITROT_BLOCK_SIZE) this.#flush();
+      if (this.#inBlock === this.#blockSize) this.#flush();
     }
   }
 
@@ -45,4 +50,18 @@ export class ShardChecksums {
     for (const [i, crc] of this.#blocks.entries()) packed.writeUInt32LE(crc, i * 4);
     return { coveredSize: this.#total, packed };
   }
+}
+
+/**
+ * How many of the recorded blocks the computed CRCs disagree with; every one of them when the
+ * lengths differ (a truncated or overlong shard is corrupt throughout, as weed counts it).
+ */
+export function mismatchedBlockCount(recorded: ShardBlockCrcs, computed: ShardBlockCrcs): number {
+  const want = Buffer.from(recorded.packed.buffer, recorded.packed.byteOffset, recorded.packed.length);
+  const count = Math.floor(want.length / 4);
+  if (recorded.coveredSize !== computed.coveredSize || computed.packed.length !== want.length) return count;
+  const got = Buffer.from(computed.packed.buffer, computed.packed.byteOffset, computed.packed.length);
+  let bad = 0;
+  for (let i = 0; i < count; i++) if (got.readUInt32LE(i * 4) !== want.readUInt32LE(i * 4)) bad++;
+  return bad;
 }

@@ -9,7 +9,7 @@ import { closeSync, fstatSync, openSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { type ShardBlockCrcs, ShardChecksums } from "./block-crcs.js";
 import { shardExt, uniformBlockSize } from "./layout.js";
-import type { RebuildRequest } from "./rebuild.js";
+import type { RebuildRequest, RebuildResult } from "./rebuild.js";
 import { ReedSolomon } from "./reed-solomon/index.js";
 import { readFull, rowAt, runStripes, STRIPE_BYTES, stripeArena, writeFull } from "./stripes.js";
 
@@ -89,9 +89,9 @@ export function encodeInWorker(request: EncodeRequest): Promise<EncodeResult> {
   return runInWorker<EncodeResult>({ kind: "encode", request });
 }
 
-/** rebuildShardFiles on the EC worker thread: the ids of the shards written. */
-export function rebuildInWorker(request: RebuildRequest): Promise<number[]> {
-  return runInWorker<number[]>({ kind: "rebuild", request });
+/** rebuildShardFiles on the EC worker thread. */
+export function rebuildInWorker(request: RebuildRequest): Promise<RebuildResult> {
+  return runInWorker<RebuildResult>({ kind: "rebuild", request });
 }
 
 interface Pending {
