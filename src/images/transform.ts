@@ -3,7 +3,8 @@
 // encoded in the file extension's format (webp comes back as PNG, as weed does). sharp (libvips)
 // does the pixel work on libuv's thread pool, off the event loop.
 
-import sharp, { type FitEnum, type Sharp } from "sharp";
+import type { FitEnum, Sharp } from "sharp";
+import { loadSharp } from "./sharp.js";
 
 const RESIZABLE = new Set([".png", ".jpg", ".jpeg", ".gif", ".webp"]);
 const CROPPABLE = new Set([".png", ".jpg", ".jpeg", ".gif"]);
@@ -59,6 +60,7 @@ function encode(image: Sharp, ext: string): Sharp {
 export async function transformImage(data: Buffer, ext: string, ops: ImageOps): Promise<Buffer> {
   let current = data;
   try {
+    const sharp = await loadSharp();
     if (ops.crop) {
       const { width = 0, height = 0 } = await sharp(current).metadata();
       const { x1, y1, x2, y2 } = ops.crop;

@@ -2,7 +2,14 @@
 // "fid" claim and optional exp/nbf. Taken from ?jwt=, then "Authorization: Bearer", then the AT cookie.
 
 import type { IncomingMessage } from "node:http";
-import { errors, jwtVerify, SignJWT } from "jose";
+
+// jose takes some 40 ms to load: imported when the first token is checked or signed, so servers
+// without jwt keys never pay for it at start-up.
+let jose: Promise<typeof import("jose")> | undefined;
+const loadJose = () => {
+  jose ??= import("jose");
+  return jose;
+};
 
 const encoder = new TextEncoder();
 const keyCache = new Map<string, Uint8Array>();
@@ -42,6 +49,7 @@ export async function verifyFileIdToken(
   fid: string,
 ): Promise<boolean> {
   if (token === "") return false;
+  const { errors, jwtVerify } = await loadJose();
   try {
     const { payload } = await jwtVerify(token, keyBytes(key), { algorithms: ["HS256", "HS384", "HS512"] });
     const sep = fid.lastIndexOf("_");
@@ -60,6 +68,7 @@ export async function signFileIdToken(
   fileId: string,
 ): Promise<string> {
   if (key === "") return "";
+  const { SignJWT } = await loadJose();
   const jwt = new SignJWT({ fid: fileId }).setProtectedHeader({ alg: "HS256", typ: "JWT" });
   if (expiresAfterSeconds > 0) jwt.setExpirationTime(Math.floor(Date.now() / 1000) + expiresAfterSeconds);
   return jwt.sign(keyBytes(key));

@@ -12,8 +12,9 @@
 // and its counters make the tail enough to know the exact counters. A database weed kept is adopted
 // from weed's watermark; one that does not match the .idx is rebuilt.
 
+import { createRequire } from "node:module";
 import { resolve } from "node:path";
-import { ClassicLevel } from "classic-level";
+import type { ClassicLevel } from "classic-level";
 import { type OffsetWidth, TOMBSTONE_FILE_SIZE, type Version } from "../types.js";
 import type { NeedleMapFactory } from "../volume/volume-load.js";
 import { levelDbWorker } from "./leveldb-client.js";
@@ -42,6 +43,15 @@ import { WriteOverlay } from "./leveldb-overlay.js";
 import type { GetReply, OpenReply, ScanReply } from "./leveldb-protocol.js";
 import type { NeedleMapStats } from "./needle-map.js";
 import type { NeedleMapper, NeedleValue } from "./needle-mapper.js";
+
+// classic-level (a native addon, 20-35 ms to load) is required when the first LevelDB map opens a
+// reader, not at start-up: most servers use the memory needle map.
+const requireLazily = createRequire(import.meta.url);
+let classicLevel: typeof ClassicLevel | undefined;
+function levelConstructor(): typeof ClassicLevel {
+  classicLevel ??= (requireLazily("classic-level") as typeof import("classic-level")).ClassicLevel;
+  return classicLevel;
+}
 
 export type { LevelDbKind } from "./leveldb-format.js";
 export type { LevelDbLoadReport } from "./leveldb-load.js";
@@ -324,7 +334,8 @@ export class LevelDbNeedleMap implements NeedleMapper {
 
   /** A second handle on this thread for getSync; reads go through the worker until it is open. */
   private openReader(): void {
-    const reader = new ClassicLevel<Buffer, Buffer>(this.lastOpen.location, {
+    const Level = levelConstructor();
+    const reader = new Level<Buffer, Buffer>(this.lastOpen.location, {
       keyEncoding: "buffer",
       valueEncoding: "buffer",
       multithreading: true,
