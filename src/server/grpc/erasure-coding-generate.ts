@@ -50,6 +50,8 @@ export function ecGenerateService(ctx: ServerContext): Pick<VolumeServerServer, 
         writeSidecar(dataBase, { dataShards, parityShards, blockSize: encoded.blockSize }, encoded.checksums);
         const info = emptyVolumeInfo();
         info.version = v.version;
+        // The .ecx has this volume's offset width, which need not be the store's default.
+        info.bytesOffset = v.width;
         info.expireAtSec = v.expireAtSec();
         info.datFileSize = encoded.datSize;
         info.ecShardConfig = {
