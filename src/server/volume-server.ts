@@ -214,9 +214,14 @@ export async function startVolumeServer(
         loadStorageBackends(response.storageBackends);
       },
       onRegistered: (master) => {
-        ctx.state.registered = true;
         ctx.state.currentMaster = master;
-        if (options.offsetWidth === 0) void followMasterOffsetWidth(ctx, master);
+        // /healthz reports ready only once new volumes get the master's offset width: a volume
+        // allocated before would keep 4-byte index entries in a 5-byte cluster.
+        if (options.offsetWidth === 0) {
+          void followMasterOffsetWidth(ctx, master).finally(() => {
+            if (ctx.state.currentMaster === master) ctx.state.registered = true;
+          });
+        } else ctx.state.registered = true;
         // As weed's checkWithMaster: tier backends, and the metrics push gateway.
         void checkWithMaster(peers, master).then((c) => {
           if (c) pusher.configure(c.metricsAddress, c.metricsIntervalSeconds);

@@ -50,6 +50,10 @@ export function ecGenerateService(ctx: ServerContext): Pick<VolumeServerServer, 
         writeSidecar(dataBase, { dataShards, parityShards, blockSize: encoded.blockSize }, encoded.checksums);
         const info = emptyVolumeInfo();
         info.version = v.version;
+        // The .ecx has this volume's offset width. weed leaves it out of an EC .vif (its width is
+        // fixed at build time); ours is only recorded when it is not the store's default, which a
+        // volume created before the server learned its master's width can differ from.
+        if (v.width !== ctx.store.defaultWidth) info.bytesOffset = v.width;
         info.expireAtSec = v.expireAtSec();
         info.datFileSize = encoded.datSize;
         info.ecShardConfig = {

@@ -53,6 +53,8 @@ export class EcVolume {
   readonly expireAtSec: number;
   readonly datFileSize: number;
   readonly deleted = new Set<bigint>();
+  /** The .ecx entries' offset width: the .vif's, else the store default. */
+  readonly width: OffsetWidth;
   #ecx: Buffer;
   #ecjFd: number;
 
@@ -61,9 +63,12 @@ export class EcVolume {
     readonly collection: string,
     readonly dataBase: string,
     readonly indexBase: string,
-    readonly width: OffsetWidth,
+    defaultWidth: OffsetWidth,
   ) {
     const info = loadVolumeInfo(`${dataBase}.vif`) ?? loadVolumeInfo(`${indexBase}.vif`);
+    // The store default can change after start-up (it follows the master's build), so an .ecx
+    // written before that keeps the width its volume had, which the encode records in the .vif.
+    this.width = info?.bytesOffset === 4 || info?.bytesOffset === 5 ? info.bytesOffset : defaultWidth;
     const ec = info?.ecShardConfig;
     const counts = ec && validShardCounts(ec.dataShards, ec.parityShards);
     this.geometry = {
