@@ -583,6 +583,9 @@ async function main() {
       `\`weed benchmark -n=${opts.weedBenchmarkN} -c=16 -size=1024 -collection=\` against each server in turn ` +
       "(multipart uploads of 1024-1087 bytes through master assigns, then random reads).",
     totalSeconds: Math.round((Date.now() - started) / 1000),
+    command: ["npm run bench", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(
+      " ",
+    ),
     notes: notesFor(runs, summary),
   };
   const md = markdown(summary, meta);
@@ -604,9 +607,7 @@ async function main() {
       loadtest,
       meta,
       report: md,
-      command: ["npm run bench", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(
-        " ",
-      ),
+      command: meta.command,
       findingsFile: join(root, "bench", "findings.json"),
       chart,
     });

@@ -3,8 +3,11 @@
 // short of one with the profile's finding and what is being done about it (bench/findings.json,
 // kept by hand), then the tables. The rest of the file (other benchmarks) is left as it is.
 
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { formatNumber, formatRatio } from "./bench-report.mjs";
+import { root } from "./weed.mjs";
 
 const BEGIN = "<!-- bench:begin -->";
 const END = "<!-- bench:end -->";
@@ -170,18 +173,22 @@ export function benchSection({ summary, startup, loadtest, meta, report, command
   );
   const short = all.filter((v) => !v.ok);
   if (short.length) {
+    // Each finding once, numbered; the short rows point at theirs.
+    const used = [];
+    const numberOf = (f) => {
+      if (!f) return "not profiled yet";
+      if (!used.includes(f)) used.push(f);
+      return `[F${used.indexOf(f) + 1}](#findings)`;
+    };
+    const lines = short.map((v) => [v.label, v.target, shown(v), numberOf(findingFor(findings, v))]);
     parts.push("### Rows short of a target", "");
-    parts.push(
-      table(
-        ["row", "target", "measured", "profile finding", "what is being done"],
-        short.map((v) => {
-          const f = findingFor(findings, v);
-          return [v.label, v.target, shown(v), f?.finding ?? "not profiled yet", f?.action ?? "–"];
-        }),
-        5,
-      ),
-      "",
-    );
+    parts.push(table(["row", "target", "measured", "finding"], lines, 2), "");
+    if (used.length) {
+      parts.push("### Findings", "");
+      used.forEach((f, i) => {
+        parts.push(`**F${i + 1}.** ${f.finding}  `, `*What is being done:* ${f.action}`, "");
+      });
+    }
   }
   parts.push("### Results", "");
   parts.push(report.replace(/^# .*\n+/, "").replace(/^## /gm, "#### "));
@@ -199,4 +206,6 @@ export function rewriteBenchmarks(file, section) {
       ? `${text.slice(0, a)}${section}${text.slice(b + END.length)}`
       : `${text.trimEnd()}\n\n${section}\n`;
   writeFileSync(file, next);
+  // Aligned as the project's formatter wants it (npm run lint checks Markdown too).
+  spawnSync(join(root, "node_modules", ".bin", "biome"), ["format", "--write", file], { stdio: "ignore" });
 }
