@@ -235,8 +235,8 @@ function report({ go, ours, datSize, needles }) {
     "  kernel taking in 1.4 GiB of shard writes; where in that range it falls changes from run to run",
     "  (wall time 0.6 s to 1.9 s for the same file), and Go's writes pay the same. So the encode ratio",
     "  swings around 1× from run to run, while the rebuild is steadily faster.",
-    "- The machine is shared: 2 cores, with other engineers' builds and tests running at the same",
-    "  time, so single runs vary; the medians and the alternating order damp that, not remove it.",
+    "- 2 cores, often shared with other builds and tests: single runs vary (the kernel's page-cache",
+    "  writes most); the medians and the alternating order damp that, not remove it.",
   ].join("\n");
 }
 
