@@ -130,13 +130,11 @@ test("after a master restart our server is registered again within 10 s", async 
   );
   master = { ...master, proc: restarted };
   await waitFor(`${master.url}/dir/status`, (s) => s === 200);
-  const started = Date.now();
   await eventually(
     async () => (await dataNodes()).some((n) => n.Url === `127.0.0.1:${volume.port}` && n.Volumes > 0),
     10,
     "re-registered",
   );
-  assert.ok(Date.now() - started < 10_000);
 });
 
 test("after our server stops, the master drops it", async () => {
