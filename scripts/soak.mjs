@@ -24,7 +24,7 @@
 // Needs `npm run build`. The generator runs in this process, so "peak" is the peak this client
 // reaches on this machine (shared with other work), which is what the soak's rate is relative to.
 
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -38,6 +38,7 @@ import {
   sleep,
   startMaster,
   startVolume,
+  treeKb,
 } from "./lib/bench-procs.mjs";
 import { ensureWeed, root } from "./lib/weed.mjs";
 
@@ -69,10 +70,6 @@ installSignalHandlers();
 
 const log = (...a) => console.log(new Date().toISOString().slice(11, 19), ...a);
 
-function statusKb(pid, field) {
-  const m = new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) : 0;
-}
 const fdCount = (pid) => readdirSync(`/proc/${pid}/fd`).length;
 
 /** The server's own memory figures, from its Prometheus endpoint (bytes; 0 when absent). */
@@ -273,7 +270,7 @@ async function main() {
       opsPerSec: lat.length / sampleSeconds,
       p50: quantile(lat, 0.5),
       p99: quantile(lat, 0.99),
-      rssKb: statusKb(pid, "VmRSS"),
+      rssKb: treeKb(pid, "VmRSS"),
       heapUsedKb: Math.round(mem.heapUsed / 1024),
       heapTotalKb: Math.round(mem.heapTotal / 1024),
       newSpaceKb: Math.round(mem.newSpace / 1024),

@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { formatNumber, formatRatio } from "./bench-report.mjs";
+import { formatNumber, formatRatio, table } from "./bench-report.mjs";
 import { root } from "./weed.mjs";
 
 const BEGIN = "<!-- bench:begin -->";
@@ -71,14 +71,6 @@ function findingFor(findings, v) {
   return findings.find(
     (f) => (f.target === v.target || f.target === "any") && new RegExp(f.match ?? ".").test(v.label),
   );
-}
-
-/** A Markdown table: the first `textColumns` columns left-aligned, the rest (numbers) right. */
-function table(header, lines, textColumns = 1) {
-  const rule = header.map((_, i) => (i < textColumns ? "---" : "---:")).join(" | ");
-  const out = [`| ${header.join(" | ")} |`, `| ${rule} |`];
-  for (const l of lines) out.push(`| ${l.join(" | ")} |`);
-  return out.join("\n");
 }
 
 const shown = (v) => (v.ratio !== undefined ? formatRatio(v.ratio) : `${formatNumber(v.value, 1)} B`);

@@ -80,11 +80,10 @@ export function summarize(rowDefs, runs) {
   return { rows, weedBenchmark };
 }
 
-function table(header, lines) {
-  const out = [
-    `| ${header.join(" | ")} |`,
-    `| ${header.map((_, i) => (i === 0 ? "---" : "---:")).join(" | ")} |`,
-  ];
+/** A Markdown table: the first `textColumns` columns left-aligned, the rest (numbers) right. */
+export function table(header, lines, textColumns = 1) {
+  const rule = header.map((_, i) => (i < textColumns ? "---" : "---:")).join(" | ");
+  const out = [`| ${header.join(" | ")} |`, `| ${rule} |`];
   for (const l of lines) out.push(`| ${l.join(" | ")} |`);
   return out.join("\n");
 }

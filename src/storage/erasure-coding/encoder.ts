@@ -11,7 +11,7 @@ import { type ShardBlockCrcs, ShardChecksums } from "./block-crcs.js";
 import { shardExt, uniformBlockSize } from "./layout.js";
 import type { RebuildRequest, RebuildResult } from "./rebuild.js";
 import { ReedSolomon } from "./reed-solomon/index.js";
-import { readFull, rowAt, runStripes, STRIPE_BYTES, stripeArena, writeFull } from "./stripes.js";
+import { readFull, runStripes, stripeLayout, writeFull } from "./stripes.js";
 
 export interface EncodeRequest {
   dataBase: string;
@@ -38,15 +38,9 @@ export async function encodeShardFiles(req: EncodeRequest): Promise<EncodeResult
     const datSize = fstatSync(dat).size;
     const blockSize = uniformBlockSize(datSize, dataShards);
     for (let i = 0; i < total; i++) outputs.push(openSync(`${dataBase}${shardExt(i)}`, "w", 0o644));
-    const stride = Math.min(STRIPE_BYTES, blockSize);
-    const arena = stripeArena(total, stride);
+    const { arena, stride, count, lengthOf, at, row } = stripeLayout(total, blockSize);
     const checksums = Array.from({ length: total }, () => new ShardChecksums());
-    const lengthOf = (stripe: number) => Math.min(stride, blockSize - stripe * stride);
-    const row = (slot: number, i: number, n: number) => {
-      const at = rowAt(slot, i, total, stride);
-      return arena.bytes.subarray(at, at + n);
-    };
-    await runStripes(Math.ceil(blockSize / stride), {
+    await runStripes(count, {
       read: async (slot, stripe) => {
         const n = lengthOf(stripe);
         const pieces = [];
@@ -57,12 +51,12 @@ export async function encodeShardFiles(req: EncodeRequest): Promise<EncodeResult
       },
       code: (slot, stripe) => {
         const n = lengthOf(stripe);
-        const at = rowAt(slot, 0, total, stride);
+        const first = at(slot, 0);
         arena.mulMatrix(coefficients, {
           inputCount: dataShards,
           outputCount: parityShards,
-          inputAt: at,
-          outputAt: at + dataShards * stride,
+          inputAt: first,
+          outputAt: first + dataShards * stride,
           stride,
           length: n,
         });

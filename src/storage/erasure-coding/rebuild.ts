@@ -21,7 +21,7 @@ import {
 } from "./block-crcs.js";
 import type { RebuildChecksums } from "./rebuild-sidecar.js";
 import { ReedSolomon } from "./reed-solomon/index.js";
-import { readFull, rowAt, runStripes, STRIPE_BYTES, stripeArena, writeFull } from "./stripes.js";
+import { readFull, runStripes, stripeLayout, writeFull } from "./stripes.js";
 
 export interface RebuildRequest {
   /** Base name of the volume's files, for messages (weed names it so). */
@@ -202,14 +202,8 @@ async function codePass(shardPaths: string[], pass: Pass): Promise<Map<number, S
   const outputs = new Map<number, number>();
   try {
     for (const i of missing) outputs.set(i, openSync(writePaths[i]!, "w", 0o644));
-    const stride = Math.min(STRIPE_BYTES, size);
-    const arena = stripeArena(rows, stride);
-    const lengthOf = (stripe: number) => Math.min(stride, size - stripe * stride);
-    const row = (slot: number, r: number, n: number) => {
-      const at = rowAt(slot, r, rows, stride);
-      return arena.bytes.subarray(at, at + n);
-    };
-    await runStripes(Math.ceil(size / stride), {
+    const { arena, stride, count, lengthOf, at, row } = stripeLayout(rows, size);
+    await runStripes(count, {
       read: async (slot, stripe) => {
         const n = lengthOf(stripe);
         await Promise.all(
@@ -227,12 +221,12 @@ async function codePass(shardPaths: string[], pass: Pass): Promise<Map<number, S
       code: (slot, stripe) => {
         if (!rs) return;
         const n = lengthOf(stripe);
-        const at = rowAt(slot, 0, rows, stride);
+        const first = at(slot, 0);
         arena.mulMatrix(rs.coefficients, {
           inputCount: codedInputs,
           outputCount: missing.length,
-          inputAt: at,
-          outputAt: at + codedInputs * stride,
+          inputAt: first,
+          outputAt: first + codedInputs * stride,
           stride,
           length: n,
         });

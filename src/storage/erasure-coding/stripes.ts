@@ -88,13 +88,41 @@ let cached: CodingArena | undefined;
  * An arena of SLOTS slots of `rows` x `stride` bytes. The last one is kept: the next job, on the
  * same geometry, needs the same size, and tens of MiB are not allocated and zeroed again.
  */
-export function stripeArena(rows: number, stride: number): CodingArena {
+function stripeArena(rows: number, stride: number): CodingArena {
   const size = SLOTS * rows * stride;
   if (cached?.bytes.length !== size) cached = createArena(size);
   return cached;
 }
 
 /** Byte offset in the arena of row `row` of slot `slot`. */
-export function rowAt(slot: number, row: number, rows: number, stride: number): number {
+function rowAt(slot: number, row: number, rows: number, stride: number): number {
   return (slot * rows + row) * stride;
+}
+
+/** Where a job's stripes sit: `rows` shard pieces of up to STRIPE_BYTES each, over `size` bytes. */
+export interface StripeLayout {
+  arena: CodingArena;
+  stride: number;
+  /** Stripes in all. */
+  count: number;
+  /** Bytes of each piece of `stripe` (the last one may be short). */
+  lengthOf(stripe: number): number;
+  /** Byte offset in the arena of row `row` of slot `slot`. */
+  at(slot: number, row: number): number;
+  /** The first `n` bytes of row `row` of slot `slot`. */
+  row(slot: number, row: number, n: number): Uint8Array;
+}
+
+export function stripeLayout(rows: number, size: number): StripeLayout {
+  const stride = Math.min(STRIPE_BYTES, size);
+  const arena = stripeArena(rows, stride);
+  const at = (slot: number, row: number) => rowAt(slot, row, rows, stride);
+  return {
+    arena,
+    stride,
+    count: Math.ceil(size / stride),
+    lengthOf: (stripe) => Math.min(stride, size - stripe * stride),
+    at,
+    row: (slot, row, n) => arena.bytes.subarray(at(slot, row), at(slot, row) + n),
+  };
 }
