@@ -131,8 +131,29 @@ async function same(path: string, method = "GET", headers: Record<string, string
     fetchRaw(go.url, path, method, headers),
     fetchRaw(ours.url, path, method, headers),
   ]);
-  assertSameAnswer(o, g, `${method} ${path} ${JSON.stringify(headers)}`);
+  const what = `${method} ${path} ${JSON.stringify(headers)}`;
+  if (headers["Range"]?.includes(",") && [fid(13), slashed(13)].some((f) => path.startsWith(`/${f}`))) {
+    // weed reads a chunk manifest's ranges through a pipe whose goroutine still moves the read position
+    // while the next range seeks (a data race in its chunked reader), so its later parts sometimes hold
+    // the wrong bytes. Ours must hold the right ones and otherwise answer as weed does.
+    const whole = Buffer.concat([chunkA, chunkB]);
+    assert.ok(o.body.equals(withPartsFrom(o, whole).body), `${what}: every part holds its range's bytes`);
+    assertSameAnswer(o, withPartsFrom(g, whole), what);
+    return o;
+  }
+  assertSameAnswer(o, g, what);
   return o;
+}
+
+/** The multipart answer `a` with each part's data replaced by the bytes of `whole` its Content-Range names. */
+function withPartsFrom(a: Answer, whole: Buffer): Answer {
+  const body = Buffer.from(a.body);
+  for (const m of a.body
+    .toString("latin1")
+    .matchAll(/Content-Range: bytes (\d+)-(\d+)\/\d+\r\n(?:[^\r\n]+\r\n)*\r\n/g)) {
+    whole.copy(body, m.index + m[0].length, Number(m[1]), Number(m[2]) + 1);
+  }
+  return { ...a, body };
 }
 
 const fid = (key: number, cookie = COOKIE) => formatFileId(VID, 0, key, cookie);
