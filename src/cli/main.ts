@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { serveDebug, startExitProfiles } from "../metrics/profiling.js";
 import { loadSecurityConfig } from "../security/config.js";
-import { startVolumeServer } from "../server/volume-server.js";
+import { MapHeadStart } from "../storage/store/map-head-start.js";
 import { configureLog, log } from "../util/log.js";
 import { FlagError, HelpRequested, type ParseResult } from "./flag-set.js";
 import { buildOptions, type VolumeServerOptions } from "./options.js";
@@ -88,7 +88,19 @@ async function main(): Promise<void> {
   for (const warning of options.warnings) log.warn(warning);
   log.info(security.path ? `loaded security configuration from ${security.path}` : "no security.toml found");
 
-  const server = await startVolumeServer(options, security);
+  // The server's modules take a while to load: the needle maps get built meanwhile, on other cores.
+  const headStart =
+    options.needleMapKind === "memory"
+      ? MapHeadStart.start(
+          options.folders.map((f) => ({
+            directory: f.directory,
+            idxDirectory: options.idxFolder || f.directory,
+          })),
+          options.offsetWidth || 4,
+        )
+      : undefined;
+  const { startVolumeServer } = await import("../server/volume-server.js");
+  const server = await startVolumeServer(options, security, headStart);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

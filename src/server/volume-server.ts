@@ -28,6 +28,7 @@ import { loadStorageBackends } from "../storage/backend/backends.js";
 import { hasTieredVolumes } from "../storage/backend/tiered-dat.js";
 import { ecStoreOf } from "../storage/erasure-coding/ec-store.js";
 import { leveldbNeedleMap } from "../storage/index/leveldb-map.js";
+import type { MapHeadStart } from "../storage/store/map-head-start.js";
 import { Store } from "../storage/store/store.js";
 import type { OffsetWidth } from "../storage/types.js";
 import { log } from "../util/log.js";
@@ -56,7 +57,11 @@ function checkFolderWritable(dir: string): void {
   }
 }
 
-async function openStore(options: VolumeServerOptions, defaultWidth: OffsetWidth): Promise<Store> {
+async function openStore(
+  options: VolumeServerOptions,
+  defaultWidth: OffsetWidth,
+  headStart: MapHeadStart | undefined,
+): Promise<Store> {
   const store = new Store({
     defaultWidth,
     // -index: the memory map unless one of the LevelDB kinds is asked for.
@@ -80,7 +85,7 @@ async function openStore(options: VolumeServerOptions, defaultWidth: OffsetWidth
     })),
   });
   store.startDiskSpaceChecks();
-  await store.loadExistingVolumes();
+  await store.loadExistingVolumes(headStart);
   ecStoreOf(store).loadExisting((m) => log.warn(m));
   return store;
 }
@@ -107,9 +112,11 @@ async function followMasterOffsetWidth(ctx: ServerContext, master: string): Prom
   }
 }
 
+/** `headStart`: needle maps the entry point started building before this module loaded. */
 export async function startVolumeServer(
   options: VolumeServerOptions,
   security: SecurityConfig,
+  headStart?: MapHeadStart,
 ): Promise<RunningVolumeServer> {
   for (const folder of options.folders) checkFolderWritable(folder.directory);
   if (readerCount() > 0) balanceAccepts();
@@ -130,7 +137,7 @@ export async function startVolumeServer(
   if (hasTieredVolumes(options.folders.map((f) => f.directory))) {
     await learnStorageBackendsAtStart(peers, options.masters);
   }
-  const store = await openStore(options, options.offsetWidth || 4);
+  const store = await openStore(options, options.offsetWidth || 4, headStart);
 
   let heartbeat: MasterHeartbeat | undefined;
   const ctx: ServerContext = {

@@ -10,11 +10,13 @@ import { test } from "node:test";
 import { newNeedle } from "../../src/storage/needle/needle.js";
 import { EMPTY_TTL } from "../../src/storage/needle/ttl.js";
 import { MapBuildError, MapBuilders, MapBuildersBroken } from "../../src/storage/store/map-builders.js";
+import { HEAD_START_MIN_IDX_BYTES, MapHeadStart } from "../../src/storage/store/map-head-start.js";
 import { Store } from "../../src/storage/store/store.js";
 import type { OffsetWidth } from "../../src/storage/types.js";
 import { parseReplicaPlacement } from "../../src/storage/volume/replica-placement.js";
 import {
   createVolume,
+  loadVolume,
   memoryNeedleMap,
   type NeedleMapFactory,
 } from "../../src/storage/volume/volume-load.js";
@@ -252,4 +254,88 @@ test("the map builder pool: a bad .idx fails its job alone; a closed pool refuse
     await pool.close();
   }
   await assert.rejects(pool.build(join(root, "1.idx"), 4, 3), MapBuildersBroken);
+});
+
+/** Needles enough for an .idx the head start takes on (every fifth is deleted: one more entry each). */
+const HEAD_START_NEEDLES = Math.ceil(HEAD_START_MIN_IDX_BYTES / 16);
+
+test("a head start builds the large volumes' maps before the store opens them, and the store uses them", async () => {
+  const root = scratchDir("head-start-");
+  const idx = scratchDir("head-start-idx-");
+  const expected = new Map<number, Expected>([
+    [1, makeVolume(root, idx, 1, { count: HEAD_START_NEEDLES, descending: true })],
+    [2, makeVolume(root, idx, 2, { count: 20 })],
+    [3, makeVolume(root, idx, 3, { count: HEAD_START_NEEDLES, width: 5, collection: "pics" })],
+  ]);
+  const head = MapHeadStart.start([{ directory: root, idxDirectory: idx }], 4, 2);
+  assert.ok(head, "two large volumes: a head start");
+  await head.settled();
+  const log = { info: [] as string[], warn: [] as string[] };
+  const store = newStore([{ dir: root, idx }], undefined, log);
+  await store.loadExistingVolumes(head);
+  try {
+    assert.equal(head.taken, 2, "both large maps used");
+    assert.equal(head.discarded, 0);
+    assert.match(log.info.join("\n"), /needle maps built while the server started: 2 used, 0 built again/);
+    checkLoaded(store, expected);
+    store.locate(1)!.volume.write(newNeedle({ keyLo: 999_999_999, cookie: 1, data: Buffer.from("after") }));
+    assert.equal(store.locate(1)!.volume.read(0, 999_999_999).data.toString(), "after");
+  } finally {
+    store.close();
+  }
+});
+
+test("a map built early is not used when its .idx changed before the store opened the volume", async () => {
+  const root = scratchDir("head-start-");
+  const e = makeVolume(root, root, 1, { count: HEAD_START_NEEDLES });
+  const head = MapHeadStart.start([{ directory: root, idxDirectory: root }], 4, 1);
+  assert.ok(head);
+  await head.settled();
+  // Another needle lands after the worker read the .idx.
+  const v = loadVolume({ dir: root, idxDir: root, collection: "", id: 1 }, { defaultWidth: 4 });
+  v.write(newNeedle({ keyLo: 7_000_001, cookie: 5, data: Buffer.from("late") }));
+  v.close();
+  e.live.set(7_000_001, "late");
+  e.fileCount++;
+  const log = { info: [] as string[], warn: [] as string[] };
+  const store = newStore([{ dir: root }], undefined, log);
+  await store.loadExistingVolumes(head);
+  try {
+    assert.equal(head.taken, 0);
+    assert.equal(head.discarded, 1, "the early map was dropped");
+    checkLoaded(store, new Map([[1, e]]));
+  } finally {
+    store.close();
+  }
+});
+
+test("a head start takes one volume a thread, the largest; the store loads the others itself", async () => {
+  const root = scratchDir("head-start-");
+  const expected = new Map<number, Expected>([
+    [1, makeVolume(root, root, 1, { count: HEAD_START_NEEDLES })],
+    [2, makeVolume(root, root, 2, { count: HEAD_START_NEEDLES * 2 })],
+  ]);
+  const head = MapHeadStart.start([{ directory: root, idxDirectory: root }], 4, 1);
+  assert.ok(head);
+  const log = { info: [] as string[], warn: [] as string[] };
+  const store = newStore([{ dir: root }], 0, log);
+  await store.loadExistingVolumes(head);
+  try {
+    assert.equal(head.taken, 1, "only the largest was built early");
+    assert.match(log.info.join("\n"), /2 volumes from 1 directories in/);
+    checkLoaded(store, expected);
+  } finally {
+    store.close();
+  }
+});
+
+test("no head start for small volumes or without a spare thread", () => {
+  const root = scratchDir("head-start-");
+  makeVolume(root, root, 1, { count: 100 });
+  assert.equal(MapHeadStart.start([{ directory: root, idxDirectory: root }], 4, 1), undefined);
+  assert.equal(
+    MapHeadStart.start([{ directory: join(root, "missing"), idxDirectory: root }], 4, 1),
+    undefined,
+  );
+  assert.equal(MapHeadStart.start([{ directory: root, idxDirectory: root }], 4, 0), undefined);
 });

@@ -10,6 +10,7 @@
 import { Worker } from "node:worker_threads";
 import { MemoryNeedleMap, type SharedNeedleMap } from "../index/needle-map.js";
 import type { OffsetWidth, Version } from "../types.js";
+import type { IndexFileStamp } from "./index-file-stamp.js";
 
 export interface BuildRequest {
   id: number;
@@ -19,13 +20,15 @@ export interface BuildRequest {
 }
 
 export type BuildReply =
-  | { id: number; map: SharedNeedleMap; idxLength: number; error?: undefined }
+  | { id: number; map: SharedNeedleMap; idxLength: number; stat: IndexFileStamp; error?: undefined }
   | { id: number; error: string };
 
 export interface BuiltMap {
   map: MemoryNeedleMap;
   /** Bytes of the .idx as read. */
   idxLength: number;
+  /** The .idx file read, as it was before and after the read. */
+  stat?: IndexFileStamp;
 }
 
 /** The .idx of this job could not be turned into a map. */
@@ -111,7 +114,7 @@ export class MapBuilders {
       job.reject(new MapBuildError((err as Error).message));
       return;
     }
-    job.resolve({ map, idxLength: reply.idxLength });
+    job.resolve({ map, idxLength: reply.idxLength, stat: reply.stat });
   }
 
   private lost(worker: Worker, err: Error): void {

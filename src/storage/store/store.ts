@@ -15,7 +15,8 @@ import { type Volume, volumeBaseName } from "../volume/volume.js";
 import { emptyVolumeInfo, loadVolumeInfo, saveVolumeInfo } from "../volume/volume-info.js";
 import { createVolume, loadVolume, type NeedleMapFactory } from "../volume/volume-load.js";
 import { DiskLocation, type DiskLocationOptions } from "./disk-location.js";
-import { loadVolumesInParallel } from "./volume-loader.js";
+import type { MapHeadStart } from "./map-head-start.js";
+import { loadVolumesInParallel, type StartupLoadResult } from "./volume-loader.js";
 
 export interface StoreOptions {
   locations: DiskLocationOptions[];
@@ -70,17 +71,29 @@ export class Store {
    * volume id loads once, from the first directory that has it; a volume that fails is logged and
    * skipped.
    */
-  async loadExistingVolumes(): Promise<void> {
+  /** `headStart`: maps already being built for some of these volumes; closed once they are loaded. */
+  async loadExistingVolumes(headStart?: MapHeadStart): Promise<void> {
     const started = Date.now();
     const warn = (m: string) => this.log.warn(m);
     const found = this.locations.flatMap((location) => location.findVolumeFiles(warn));
-    const result = await loadVolumesInParallel(found, {
-      defaultWidth: this.defaultWidth,
-      needleMap: this.needleMap,
-      threads: this.loadThreads,
-      taken: (id) => this.findVolume(id) !== undefined,
-      log: this.log,
-    });
+    let result: StartupLoadResult;
+    try {
+      result = await loadVolumesInParallel(found, {
+        defaultWidth: this.defaultWidth,
+        needleMap: this.needleMap,
+        threads: this.loadThreads,
+        headStart,
+        taken: (id) => this.findVolume(id) !== undefined,
+        log: this.log,
+      });
+    } finally {
+      await headStart?.close();
+    }
+    if (headStart && headStart.taken + headStart.discarded > 0) {
+      this.log.info(
+        `needle maps built while the server started: ${headStart.taken} used, ${headStart.discarded} built again`,
+      );
+    }
     const failed = result.failed > 0 ? `, ${result.failed} failed` : "";
     this.log.info(
       `loaded ${result.loaded} volumes${failed} from ${this.locations.length} directories in ${Date.now() - started} ms`,

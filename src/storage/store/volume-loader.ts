@@ -30,6 +30,7 @@ import {
 } from "../volume/volume-load.js";
 import type { DiskLocation } from "./disk-location.js";
 import { MapBuilders, MapBuildersBroken } from "./map-builders.js";
+import type { MapHeadStart } from "./map-head-start.js";
 
 /** A volume's files found in a data directory. */
 export interface VolumeFiles {
@@ -51,6 +52,8 @@ export interface StartupLoadOptions {
    * to pay for starting threads.
    */
   threads?: number;
+  /** Needle maps already being built since the process started (memory maps only). */
+  headStart?: MapHeadStart;
   /** A progress line at least this often while loading (default 5 s). */
   progressEveryMs?: number;
   /** Already loaded: not loaded again. */
@@ -132,14 +135,17 @@ export async function loadVolumesInParallel(
       collection: files.collection,
       id: files.id,
     };
-    if (!pool) {
+    const headStart = memory ? options.headStart : undefined;
+    if (!pool && !headStart) {
       return loadVolume(loc, { defaultWidth: options.defaultWidth, needleMap: options.needleMap, warn });
     }
     const opened = openVolume(loc, { defaultWidth: options.defaultWidth, warn });
-    let built: { map: NeedleMapper; idxLength: number };
+    let built: { map: NeedleMapper; idxLength: number } | undefined;
     try {
       try {
-        built = await pool.build(opened.idxPath, opened.width, opened.superBlock.version);
+        built = await headStart?.take({ ...opened, version: opened.superBlock.version });
+        if (!built && !pool) built = readNeedleMap(opened);
+        built ??= await pool!.build(opened.idxPath, opened.width, opened.superBlock.version);
       } catch (err) {
         if (!(err instanceof MapBuildersBroken)) throw err;
         if (!poolFailureLogged) {
