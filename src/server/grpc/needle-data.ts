@@ -80,7 +80,7 @@ export function needleDataService(ctx: ServerContext): Partial<VolumeServerServe
       const v = volumeOrFail(ctx, volumeId);
       const key = keyFromBigInt(needleId);
       try {
-        v.writeBlob(key.hi, key.lo, size, Buffer.from(needleBlob));
+        await v.writeBlobQueued(key.hi, key.lo, size, Buffer.from(needleBlob));
       } catch (err) {
         throw failed(status.UNKNOWN, `write blob needle ${needleId} size ${size}: ${(err as Error).message}`);
       }
@@ -148,7 +148,7 @@ export function needleDataService(ctx: ServerContext): Partial<VolumeServerServe
           continue;
         }
         try {
-          const size = v.delete(key.keyHi, key.keyLo, key.cookie);
+          const size = await v.deleteQueued(key.keyHi, key.keyLo, key.cookie);
           if (size === 0) result(fileId, 304);
           else result(fileId, 202, "", size);
         } catch (err) {

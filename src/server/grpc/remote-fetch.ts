@@ -93,7 +93,7 @@ export function remoteFetchService(ctx: ServerContext): Pick<VolumeServerServer,
       n.flags |= FLAG_HAS_LAST_MODIFIED;
       let localError: string | undefined;
       try {
-        v.write(n, { checkCookie: true });
+        await v.writeQueued(n, { checkCookie: true });
       } catch (err) {
         localError = `local write ${failure(err)}`;
       }

@@ -112,10 +112,10 @@ async function tailReceiver(ctx: ServerContext, v: Volume, source: string, since
     if (n.size === 0) {
       // A record without data is the source's delete tombstone; deleting here keeps the follower's
       // view the source's, as an index rebuild from the .dat would read it.
-      v.delete(n.keyHi, n.keyLo, n.cookie);
+      await v.deleteQueued(n.keyHi, n.keyLo, n.cookie);
       continue;
     }
-    v.write(n, { checkCookie: false });
+    await v.writeQueued(n, { checkCookie: false });
   }
 }
 

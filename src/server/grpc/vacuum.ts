@@ -83,7 +83,8 @@ export function vacuumService(ctx: ServerContext): Partial<VolumeServerServer> {
       }
       const isReadOnly = v.isReadOnly();
       try {
-        const size = commit(v, () => ctx.store.reloadVolume(v));
+        // Appends in flight finish first, and later ones wait for the swapped files.
+        const size = await v.afterAppends(() => commit(v, () => ctx.store.reloadVolume(v)));
         return VacuumVolumeCommitResponse.create({ isReadOnly, volumeSize: BigInt(size) });
       } catch (err) {
         throw failed(status.UNKNOWN, `commit compact volume ${volumeId}: ${(err as Error).message}`);

@@ -61,7 +61,7 @@ export async function deleteChunks(ctx: ServerContext, manifest: ChunkManifest):
     if (local) {
       const n = local.read(parsed.keyHi, parsed.keyLo);
       if (n.cookie !== parsed.cookie) throw new Error(`chunk ${chunk.fid}: cookie mismatch`);
-      local.delete(parsed.keyHi, parsed.keyLo, parsed.cookie);
+      await local.deleteQueued(parsed.keyHi, parsed.keyLo, parsed.cookie);
       continue;
     }
     const response = await fetch(await chunkUrl(ctx, chunk.fid), { method: "DELETE" });

@@ -71,7 +71,7 @@ export async function handleDelete(
         : await remoteReplicas(ctx.lookup, volumeId, volume, self, false);
     const replication = replicateDelete(remotes, url.pathname, tokenFromRequest(req, url.searchParams));
     replication.catch(() => undefined);
-    volume.delete(key.keyHi, key.keyLo, key.cookie);
+    await volume.deleteQueued(key.keyHi, key.keyLo, key.cookie);
     await replication;
   } catch (err) {
     writeJsonError(req, res, 500, `Deletion Failed: ${(err as Error).message}`);

@@ -181,7 +181,7 @@ async function storeUpload(
   let unchanged = false;
   let localError: Error | undefined;
   try {
-    if (volume) unchanged = volume.write(n, { fsync }).unchanged;
+    if (volume) unchanged = (await volume.writeQueued(n, { fsync })).unchanged;
   } catch (err) {
     localError = err as Error;
   }

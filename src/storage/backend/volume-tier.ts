@@ -50,24 +50,28 @@ export async function moveDatToRemote(
     modifiedTime,
     extension: ".dat",
   };
-  if (v.datSize !== copied.size) {
-    // A write landed during the upload: the copy is stale; drop it rather than lose the write.
-    await backend.deleteFile(copied.key).catch(() => undefined);
-    throw new Error(
-      `volume ${v.id} failed to attach remote file: volume ${v.id} data file changed during the copy`,
-    );
-  }
-  v.info.files.push(remote);
-  try {
-    v.saveInfo();
-  } catch (err) {
-    v.info.files.pop();
-    await backend.deleteFile(copied.key).catch(() => undefined);
-    throw new Error(
-      `volume ${v.id} failed to attach remote file: save remote file info: ${(err as Error).message}`,
-    );
-  }
-  v.attachRemoteDat(new RemoteDat(backend, copied.key, copied.size));
+  // Checked and attached in the volume's append order: an append still running would otherwise
+  // land in the local file after the check, and be lost with it.
+  await v.afterAppends(async () => {
+    if (v.datSize !== copied.size) {
+      // A write landed during the upload: the copy is stale; drop it rather than lose the write.
+      await backend.deleteFile(copied.key).catch(() => undefined);
+      throw new Error(
+        `volume ${v.id} failed to attach remote file: volume ${v.id} data file changed during the copy`,
+      );
+    }
+    v.info.files.push(remote);
+    try {
+      v.saveInfo();
+    } catch (err) {
+      v.info.files.pop();
+      await backend.deleteFile(copied.key).catch(() => undefined);
+      throw new Error(
+        `volume ${v.id} failed to attach remote file: save remote file info: ${(err as Error).message}`,
+      );
+    }
+    v.attachRemoteDat(new RemoteDat(backend, copied.key, copied.size));
+  });
   if (!options.keepLocalDatFile) rmSync(datPath, { force: true });
 }
 

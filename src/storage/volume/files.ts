@@ -1,7 +1,8 @@
 // Positional file I/O helpers for volume files: whole reads and writes at an offset, synchronously
-// (small needle I/O through the page cache costs microseconds; no promise, no extra copy).
+// (small needle I/O through the page cache costs microseconds; no promise, no extra copy), and an
+// asynchronous writev for large appends.
 
-import { fstatSync, readSync, writeSync, writevSync } from "node:fs";
+import { fstatSync, fsync, readSync, writeSync, writev, writevSync } from "node:fs";
 
 export class ShortReadError extends Error {
   constructor(
@@ -33,17 +34,36 @@ export function writeAt(fd: number, data: Buffer, position: number): void {
 
 /** Writes several buffers back to back from `position` (one syscall in the common case). */
 export function writevAt(fd: number, parts: Buffer[], position: number): void {
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  let written = writevSync(fd, parts, position);
-  if (written === total) return;
-  // Rare short write: finish part by part.
+  finishWritev(fd, parts, position, writevSync(fd, parts, position));
+}
+
+/** writevAt on libuv's thread pool: the event loop goes on while the kernel copies the bytes. */
+export function writevAtAsync(fd: number, parts: Buffer[], position: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    writev(fd, parts, position, (err, written) => {
+      if (err) return reject(err);
+      try {
+        finishWritev(fd, parts, position, written);
+        resolve();
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+export function fsyncAsync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+/** After a writev of `written` bytes: the rare short write is finished part by part. */
+function finishWritev(fd: number, parts: Buffer[], position: number, written: number): void {
   let offset = 0;
   for (const p of parts) {
     const start = Math.max(0, written - offset);
     if (start < p.length) writeAt(fd, p.subarray(start), position + offset + start);
     offset += p.length;
   }
-  written = total;
 }
 
 export function fileSize(fd: number): number {

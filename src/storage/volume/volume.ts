@@ -1,6 +1,8 @@
 // A volume: one .dat of appended needles, its .idx log, the in-memory needle map, and its .vif.
 // Writes append the needle to the .dat and then its entry to the .idx (weed's order), so an
-// interrupted write leaves at worst an unindexed tail that loading repairs or cuts off.
+// interrupted write leaves at worst an unindexed tail that loading repairs or cuts off. The server
+// appends through writeQueued/deleteQueued/writeBlobQueued: one append at a time, in order, large
+// .dat writes off the event loop (append-queue.ts); the plain methods are for callers with no queue.
 
 import { closeSync, fsyncSync, ftruncateSync, read, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -29,7 +31,8 @@ import {
   TOMBSTONE_FILE_SIZE,
   type Version,
 } from "../types.js";
-import { readAt, writeAt, writevAt } from "./files.js";
+import { AppendQueue } from "./append-queue.js";
+import { fsyncAsync, readAt, writeAt, writevAt, writevAtAsync } from "./files.js";
 import { formatReplicaPlacement } from "./replica-placement.js";
 import type { SuperBlock } from "./super-block.js";
 import { saveVolumeInfo, type VolumeInfo } from "./volume-info.js";
@@ -63,6 +66,18 @@ export interface VolumeDisk {
 export function volumeBaseName(collection: string, id: number): string {
   return collection === "" ? String(id) : `${collection}_${id}`;
 }
+
+export interface WriteOptions {
+  /** Refuse a needle whose stored cookie differs even when the new one is 0. */
+  checkCookie?: boolean;
+  fsync?: boolean;
+}
+
+/**
+ * Records at least this long are written to the .dat off the event loop (writeQueued): below it the
+ * thread pool's round trip costs more than the copy it moves away.
+ */
+export const ASYNC_APPEND_MIN_BYTES = 256 * 1024;
 
 export interface WriteResult {
   offset: number;
@@ -109,8 +124,9 @@ export class Volume {
   /** Read-only for writes, deletes still allowed. */
   noWriteCanDelete: boolean;
   private closed = false;
-  /** Async data reads in flight; descriptors replaced meanwhile are closed when they finish. */
-  private asyncReads = 0;
+  /** Async reads and writes in flight; descriptors replaced or closed meanwhile wait for them. */
+  private asyncIo = 0;
+  private readonly appends = new AppendQueue();
   private retiredFds: number[] = [];
   /** A vacuum is compacting or committing this volume. */
   compacting = false;
@@ -216,11 +232,11 @@ export class Volume {
   readDataAsync(position: number, into: Buffer, length: number): Promise<number> {
     this.checkOpen();
     if (this.remoteDat) return this.remoteDat.readAsync(position, into, length);
-    this.asyncReads++;
+    this.asyncIo++;
     return new Promise<number>((resolve, reject) => {
       read(this.datFd, into, 0, length, position, (err, n) => (err ? reject(err) : resolve(n)));
     }).finally(() => {
-      if (--this.asyncReads === 0) this.closeRetired();
+      if (--this.asyncIo === 0) this.closeRetired();
     });
   }
 
@@ -251,13 +267,13 @@ export class Volume {
       // biome-ignore lint/complexity/useMathMinMax: bigints, which Math.max does not take
       fresh.lastAppendAtNs > this.lastAppendAtNs ? fresh.lastAppendAtNs : this.lastAppendAtNs;
     this.noWriteOrDelete = fresh.noWriteOrDelete || this.info.readOnly;
-    if (this.asyncReads === 0) this.closeRetired();
+    if (this.asyncIo === 0) this.closeRetired();
   }
 
   /** Closes the descriptors without syncing or touching files (the files were replaced). */
   releaseFiles(): void {
     this.retiredFds.push(this.datFd, this.idxFd);
-    if (this.asyncReads === 0) this.closeRetired();
+    if (this.asyncIo === 0) this.closeRetired();
   }
 
   private readDat(length: number, position: number, into?: Buffer): Buffer {
@@ -274,7 +290,7 @@ export class Volume {
     this.noWriteOrDelete = true;
     this.retiredFds.push(this.datFd);
     this.datFd = -1;
-    if (this.asyncReads === 0) this.closeRetired();
+    if (this.asyncIo === 0) this.closeRetired();
   }
 
   /** Serves the .dat from a local file again (opened read-write by the caller), writable as before. */
@@ -399,14 +415,75 @@ export class Volume {
     }
   }
 
-  write(n: Needle, options: { checkCookie?: boolean; fsync?: boolean } = {}): WriteResult {
+  write(n: Needle, options: WriteOptions = {}): WriteResult {
+    this.refuseWhileQueued();
+    const plan = this.planWrite(n, options);
+    if (plan.unchanged) return plan.unchanged;
+    this.append(plan.parts, plan.length, plan.offset, n.keyHi, n.keyLo, n.size, options.fsync === true);
+    return this.wrote(n, plan.offset);
+  }
+
+  /**
+   * write() in this volume's append order; a large needle's .dat write runs off the event loop.
+   * Settles once the needle is in the .dat and the .idx (and the map).
+   */
+  writeQueued(n: Needle, options: WriteOptions = {}): Promise<WriteResult> {
+    return this.appends.run(() => {
+      const plan = this.planWrite(n, options);
+      if (plan.unchanged) return plan.unchanged;
+      const fsync = options.fsync === true;
+      if (plan.length < ASYNC_APPEND_MIN_BYTES) {
+        this.append(plan.parts, plan.length, plan.offset, n.keyHi, n.keyLo, n.size, fsync);
+        return this.wrote(n, plan.offset);
+      }
+      return this.appendAsync(plan.parts, plan.length, plan.offset, n.keyHi, n.keyLo, n.size, fsync).then(
+        () => this.wrote(n, plan.offset),
+      );
+    });
+  }
+
+  /** delete() in this volume's append order. */
+  deleteQueued(keyHi: number, keyLo: number, cookie: number): Promise<number> {
+    return this.appends.run(() => this.deleteNow(keyHi, keyLo, cookie));
+  }
+
+  /** writeBlob() in this volume's append order. */
+  writeBlobQueued(keyHi: number, keyLo: number, size: number, blob: Buffer): Promise<number> {
+    return this.appends.run(() => this.writeBlobNow(keyHi, keyLo, size, blob));
+  }
+
+  /** Runs `task` once the appends queued before it are done, and holds later ones until it is (a vacuum commit). */
+  afterAppends<T>(task: () => T | PromiseLike<T>): Promise<T> {
+    return this.appends.run(task);
+  }
+
+  /** The plain append methods must not cut into queued appends: that would break the .idx order. */
+  private refuseWhileQueued(): void {
+    if (this.appends.busy) throw new VolumeError(`volume ${this.id} has queued appends`, "io");
+  }
+
+  /** The needle stored: its record is in the .dat and the .idx; the map and counters follow. */
+  private wrote(n: Needle, offset: number): WriteResult {
+    this.lastAppendAtNs = n.appendAtNs;
+    this.map.put(n.keyHi, n.keyLo, offset / 8, n.size);
+    if (n.lastModified > this.lastModifiedSeconds) this.lastModifiedSeconds = n.lastModified;
+    return { offset, size: n.data.length, unchanged: false };
+  }
+
+  /** Checks a write and encodes its record at the append position; or the answer when unchanged. */
+  private planWrite(
+    n: Needle,
+    options: WriteOptions,
+  ):
+    | { unchanged: WriteResult; parts?: undefined }
+    | { unchanged?: undefined; parts: Buffer[]; length: number; offset: number } {
     this.checkOpen();
     if (this.isReadOnly()) throw new VolumeError(`volume ${this.id} is read only`, "read-only");
     if (isEmptyTtl(n.ttl) && !isEmptyTtl(this.superBlock.ttl)) {
       n.flags |= FLAG_HAS_TTL;
       n.ttl = this.superBlock.ttl;
     }
-    if (this.isUnchanged(n)) return { offset: 0, size: n.data.length, unchanged: true };
+    if (this.isUnchanged(n)) return { unchanged: { offset: 0, size: n.data.length, unchanged: true } };
 
     const found = this.found;
     if (this.map.get(n.keyHi, n.keyLo, found) && found.offset !== 0) {
@@ -426,11 +503,7 @@ export class Volume {
     }
     n.appendAtNs = this.nextAppendAtNs();
     const { parts, length } = encodeNeedle(n, this.version);
-    this.append(parts, length, offset, n.keyHi, n.keyLo, n.size, options.fsync === true);
-    this.lastAppendAtNs = n.appendAtNs;
-    this.map.put(n.keyHi, n.keyLo, offset / 8, n.size);
-    if (n.lastModified > this.lastModifiedSeconds) this.lastModifiedSeconds = n.lastModified;
-    return { offset, size: n.data.length, unchanged: false };
+    return { parts, length, offset };
   }
 
   /**
@@ -438,6 +511,11 @@ export class Volume {
    * needle's size, 0 when there was nothing live to delete.
    */
   delete(keyHi: number, keyLo: number, cookie: number): number {
+    this.refuseWhileQueued();
+    return this.deleteNow(keyHi, keyLo, cookie);
+  }
+
+  private deleteNow(keyHi: number, keyLo: number, cookie: number): number {
     this.checkOpen();
     if (this.noWriteOrDelete) throw new VolumeError(`volume ${this.id} is read only`, "read-only");
     const found = this.found;
@@ -460,6 +538,11 @@ export class Volume {
 
   /** Appends a raw needle record copied from elsewhere (replication, volume copy), re-stamped. */
   writeBlob(keyHi: number, keyLo: number, size: number, blob: Buffer): number {
+    this.refuseWhileQueued();
+    return this.writeBlobNow(keyHi, keyLo, size, blob);
+  }
+
+  private writeBlobNow(keyHi: number, keyLo: number, size: number, blob: Buffer): number {
     this.checkOpen();
     if (this.isReadOnly()) throw new VolumeError(`volume ${this.id} is read only`, "read-only");
     const offset = this.datSize;
@@ -492,7 +575,7 @@ export class Volume {
     fsync: boolean,
   ): void {
     const entry = encodeIndexEntry(this.width, keyHi, keyLo, offset / 8, size);
-    let step = ".dat";
+    let step: ".dat" | ".idx" = ".dat";
     try {
       writevAt(this.datFd, parts, offset);
       if (fsync) fsyncSync(this.datFd);
@@ -500,16 +583,60 @@ export class Volume {
       writeAt(this.idxFd, entry, this.idxSize);
       if (fsync) fsyncSync(this.idxFd);
     } catch (err) {
-      const rolledBack = this.rollBack(offset);
-      if ((err as NodeJS.ErrnoException).code === "ENOSPC") this.disk?.checkDiskSpace();
-      const left = rolledBack ? "" : " (rolling back failed: volume now read only)";
-      throw new VolumeError(
-        `append to volume ${this.id} ${step} at ${step === ".dat" ? offset : this.idxSize}: ${(err as Error).message}${left}`,
-        "io",
-      );
+      this.appendFailed(err as Error, step, offset);
     }
     this.datSize = offset + length;
     this.idxSize += entry.length;
+  }
+
+  /**
+   * append() with the .dat write on libuv's thread pool. Only from the append queue: nothing else
+   * appends meanwhile, so the record is still the .dat's tail when its .idx entry follows it. A
+   * volume closed during the write loses the record again (it was never acknowledged).
+   */
+  private async appendAsync(
+    parts: Buffer[],
+    length: number,
+    offset: number,
+    keyHi: number,
+    keyLo: number,
+    size: number,
+    fsync: boolean,
+  ): Promise<void> {
+    const entry = encodeIndexEntry(this.width, keyHi, keyLo, offset / 8, size);
+    const datFd = this.datFd;
+    let step: ".dat" | ".idx" = ".dat";
+    this.asyncIo++;
+    try {
+      await writevAtAsync(datFd, parts, offset);
+      if (fsync) await fsyncAsync(datFd);
+      if (this.closed) {
+        // Unmounted or deleted meanwhile: the record goes (its files are still open, see close()).
+        this.rollBack(offset);
+        throw new VolumeError(`volume ${this.id} was closed during the write`, "closed");
+      }
+      step = ".idx";
+      writeAt(this.idxFd, entry, this.idxSize);
+      if (fsync) fsyncSync(this.idxFd);
+    } catch (err) {
+      if (err instanceof VolumeError) throw err;
+      this.appendFailed(err as Error, step, offset);
+    } finally {
+      if (--this.asyncIo === 0) this.closeRetired();
+    }
+    this.datSize = offset + length;
+    this.idxSize += entry.length;
+  }
+
+  /** A failed append: both files cut back to before it, and the error as weed words it. */
+  private appendFailed(err: Error, step: ".dat" | ".idx", offset: number): never {
+    const rolledBack = this.rollBack(offset);
+    if ((err as NodeJS.ErrnoException).code === "ENOSPC") this.disk?.checkDiskSpace();
+    const left = rolledBack ? "" : " (rolling back failed: volume now read only)";
+    throw new VolumeError(
+      `append to volume ${this.id} ${step} at ${step === ".dat" ? offset : this.idxSize}: ${err.message}${left}`,
+      "io",
+    );
   }
 
   /** Cuts a failed append off both files; when even that fails, the volume stops taking writes. */
@@ -558,13 +685,15 @@ export class Volume {
 
   close(): void {
     if (this.closed) return;
-    this.closed = true;
     try {
       this.sync();
     } catch {}
+    this.closed = true;
     this.map.close();
-    if (this.datFd >= 0) closeSync(this.datFd);
-    closeSync(this.idxFd);
+    // A read or write still running on the thread pool keeps the descriptors until it is done:
+    // closed now, their numbers could be reused by another file under it.
+    this.retiredFds.push(this.datFd, this.idxFd);
+    if (this.asyncIo === 0) this.closeRetired();
   }
 
   /** Closes the volume and removes its files. */
