@@ -222,8 +222,18 @@ function freeBytes(dir) {
 }
 
 /** `sync`, so one row's dirty pages are not written back on the next row's time. */
-function flushDisks() {
+/**
+ * Writes dirty pages back before a row; before a write row also drops the clean page cache (when
+ * allowed: root), so each server's writes start from the same memory state. On a VM whose memory the
+ * host lends on first touch, filling pages never used since boot costs several times more than
+ * reusing freed ones, and otherwise whichever server ran earlier decides which kind the next gets.
+ */
+function flushDisks(row) {
   spawnSync("sync", [], { stdio: "ignore" });
+  if (row.workload !== "write") return;
+  try {
+    writeFileSync("/proc/sys/vm/drop_caches", "1");
+  } catch {}
 }
 
 class Bench {
@@ -309,7 +319,7 @@ class Bench {
   }
 
   async measure(volume, row, readList) {
-    flushDisks();
+    flushDisks(row);
     if (opts.warmup > 0) await this.load(volume, row, readList, opts.warmup);
     const sampler = memorySampler(volume.pid);
     const cpuBefore = cpuSeconds(volume.pid);
@@ -380,7 +390,7 @@ class Bench {
       `-list=${list}`,
     ];
     log(`  weed ${argv.join(" ")}`);
-    flushDisks();
+    flushDisks({ workload: "write" });
     const child = startChild(this.weed, argv, { cwd: this.work });
     let out = "";
     child.stdout.on("data", (d) => {

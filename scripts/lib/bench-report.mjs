@@ -101,7 +101,9 @@ export function markdown(summary, meta) {
         "(or the other way round, alternating), same flags; medians over rounds quoted; ratio = ours / Go.",
       `Writes are raw POST bodies (application/octet-stream) to fresh keys of ranges reserved with ` +
         `/dir/assign?count=N; reads are random GETs of ${meta.readObjectsNote}; mix is ` +
-        `${meta.readPercent}% reads / ${100 - meta.readPercent}% writes. MB = 10^6 bytes of object payload.`,
+        `${meta.readPercent}% reads / ${100 - meta.readPercent}% writes. MB = 10^6 bytes of object payload. ` +
+        "Before every row dirty pages are written back (sync); before a write row the page cache is also " +
+        "dropped (as root), so each server's writes start from the same memory state.",
       `CPU and peak RSS are the volume server process's (/proc/<pid>/stat utime+stime; VmHWM reset ` +
         `per row and VmRSS sampled every 100 ms).`,
     ].join("  \n"),
