@@ -6,8 +6,14 @@
 /** Buffers are kept in power-of-two classes from 64 KiB to 8 MiB. */
 const MIN_CLASS = 16;
 const MAX_CLASS = 23;
-/** At most this many idle bytes are kept across all classes. */
+/** At most this many idle bytes are kept across all classes, ... */
 const MAX_IDLE_BYTES = 64 * 1024 * 1024;
+/**
+ * ... and in any one class (at least one buffer): otherwise a burst of one size (16 large uploads
+ * waiting for their volume's append) fills the pool with buffers other requests cannot use, and
+ * every read after it allocates afresh.
+ */
+const MAX_CLASS_IDLE_BYTES = 16 * 1024 * 1024;
 
 const idle: Buffer[][] = Array.from({ length: MAX_CLASS + 1 }, () => []);
 let idleBytes = 0;
@@ -34,6 +40,7 @@ export function giveReadBuffer(buf: Buffer): void {
   const whole = Buffer.from(buf.buffer, 0, buf.buffer.byteLength);
   const c = classOf(whole.length);
   if (c > MAX_CLASS || 1 << c !== whole.length || idleBytes + whole.length > MAX_IDLE_BYTES) return;
+  if (idle[c]!.length > 0 && (idle[c]!.length + 1) * whole.length > MAX_CLASS_IDLE_BYTES) return;
   idle[c]!.push(whole);
   idleBytes += whole.length;
 }
