@@ -6,14 +6,13 @@
 /** Buffers are kept in power-of-two classes from 64 KiB to 8 MiB. */
 const MIN_CLASS = 16;
 const MAX_CLASS = 23;
-/** At most this many idle bytes are kept across all classes, ... */
-const MAX_IDLE_BYTES = 64 * 1024 * 1024;
 /**
- * ... and in any one class (at least one buffer): otherwise a burst of one size (16 large uploads
- * waiting for their volume's append) fills the pool with buffers other requests cannot use, and
- * every read after it allocates afresh.
+ * At most this many idle bytes are kept across all classes. A buffer given back when the pool is
+ * full makes room by dropping idle buffers of other sizes, largest first: the sizes in use now
+ * win, and a burst of one size (large uploads waiting for their volume's appends) cannot leave the
+ * pool full of buffers no later request uses.
  */
-const MAX_CLASS_IDLE_BYTES = 16 * 1024 * 1024;
+const MAX_IDLE_BYTES = 64 * 1024 * 1024;
 
 const idle: Buffer[][] = Array.from({ length: MAX_CLASS + 1 }, () => []);
 let idleBytes = 0;
@@ -39,8 +38,15 @@ export function takeReadBuffer(length: number): Buffer {
 export function giveReadBuffer(buf: Buffer): void {
   const whole = Buffer.from(buf.buffer, 0, buf.buffer.byteLength);
   const c = classOf(whole.length);
-  if (c > MAX_CLASS || 1 << c !== whole.length || idleBytes + whole.length > MAX_IDLE_BYTES) return;
-  if (idle[c]!.length > 0 && (idle[c]!.length + 1) * whole.length > MAX_CLASS_IDLE_BYTES) return;
+  if (c > MAX_CLASS || 1 << c !== whole.length || whole.length > MAX_IDLE_BYTES) return;
+  for (let other = MAX_CLASS; idleBytes + whole.length > MAX_IDLE_BYTES && other >= MIN_CLASS; other--) {
+    if (other === c) continue;
+    while (idle[other]!.length > 0 && idleBytes + whole.length > MAX_IDLE_BYTES) {
+      idle[other]!.pop();
+      idleBytes -= 1 << other;
+    }
+  }
+  if (idleBytes + whole.length > MAX_IDLE_BYTES) return;
   idle[c]!.push(whole);
   idleBytes += whole.length;
 }
