@@ -1,5 +1,6 @@
 // Runs every compiled test (dist/**/*.test.js) with node's own test runner and ends with one summary
-// line CI can read: "tests: N passed, M failed, K skipped". Arguments filter test files by substring.
+// line CI can read: "tests: N passed, M failed, K skipped", after a first line naming the Node.js
+// that ran them. Arguments filter test files by substring.
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,6 +23,8 @@ if (files.length === 0) {
   console.error("no test files found; run `npm run build` first");
   process.exit(1);
 }
+// Which runtime ran the tests, for a reader of CI's log: the pinned one when npm put it on PATH.
+console.log(`tests: Node.js ${process.version} (${process.execPath})`);
 const tap = join(tmpdir(), `seaweed-volume-tests-${process.pid}.tap`);
 const result = spawnSync(
   process.execPath,

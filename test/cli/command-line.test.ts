@@ -1,11 +1,12 @@
 // The launcher as an operator runs it: usage, and bad flags refused before anything is touched.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { MIN_NODE_MAJOR } from "../../src/cli/runtime.js";
 
 const launcher = fileURLToPath(new URL("../../../bin/weed-volume", import.meta.url));
 
@@ -113,4 +114,37 @@ test("bad flags exit 2 with one clear line and touch nothing", () => {
   } finally {
     rmSync(cwd, { recursive: true, force: true });
   }
+});
+
+test("the launcher runs on the checkout's pinned Node.js, whatever node PATH finds first", () => {
+  const pinned = fileURLToPath(new URL("../../../node_modules/node/bin/node", import.meta.url));
+  if (!existsSync(pinned)) return; // an install without dev dependencies has no pinned Node.js
+  // A PATH whose only `node` is the system's (or none): the launcher must not use it.
+  const r = spawnSync(launcher, ["-h"], {
+    encoding: "utf8",
+    env: { ...process.env, PATH: "/usr/bin:/bin" },
+    timeout: 20_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^Example: weed-volume /);
+});
+
+test("a Node.js older than engines.node gets one line and exit 2", (t) => {
+  const entry = fileURLToPath(new URL("../../src/cli/launch.js", import.meta.url));
+  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8"));
+  assert.equal(pkg.engines.node, `>=${MIN_NODE_MAJOR}`, "launch.ts and package.json agree");
+  // The machine's own node, when it is older (this project's machines ship Node.js 20).
+  const system = "/usr/bin/node";
+  const version = existsSync(system) ? spawnSync(system, ["--version"], { encoding: "utf8" }).stdout : "";
+  if (!version || Number(/^v(\d+)/.exec(version)?.[1]) >= MIN_NODE_MAJOR) {
+    t.skip(`no Node.js older than ${MIN_NODE_MAJOR} at ${system}`);
+    return;
+  }
+  const r = spawnSync(system, [entry, "-h"], { encoding: "utf8", timeout: 20_000 });
+  assert.equal(r.status, 2);
+  assert.equal(r.stdout, "");
+  assert.equal(
+    r.stderr,
+    `weed-volume: needs Node.js ${MIN_NODE_MAJOR} or later, but ${system} is ${version.trim()}\n`,
+  );
 });

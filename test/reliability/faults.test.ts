@@ -130,6 +130,12 @@ test("replica down: a write to a 001 volume fails as Go's does, and leaves what 
 
     replica.proc.child.kill("SIGKILL");
     await replica.proc.exited;
+    // Both servers ask the master for the copies at write time: compare them once it has seen the
+    // replica go (on a loaded machine the master can take a moment after the kill).
+    await until(
+      `the master drops the dead copy of ${vid}`,
+      async () => (await locations(m, vid)).length === 1,
+    );
     const r = await fetch(`${primary.url}/${fidOf(vid, 2)}`, {
       method: "POST",
       body: bodyOf(2),

@@ -130,13 +130,17 @@ export interface VolumeProc {
   proc: Proc;
 }
 
-/** A volume server (ours or the Go one) on fresh ports, waited for until healthy. */
+/**
+ * A volume server (ours or the Go one) on fresh ports, waited for until healthy; ours starts from
+ * `oursCommand` (the checkout's bin/weed-volume unless another install's is given).
+ */
 export async function startVolume(
   kind: "ours" | "go",
   dir: string,
   dataDir: string,
   master: Master,
   extra: string[] = [],
+  oursCommand = launcher,
 ): Promise<VolumeProc> {
   const port = await freePort();
   const grpcPort = await freePort();
@@ -153,7 +157,7 @@ export async function startVolume(
   const proc =
     kind === "go"
       ? startProcess(weedBinary(), ["volume", ...args], dir, `go-volume-${port}`)
-      : startProcess(launcher, args, dir, `volume-${port}`);
+      : startProcess(oursCommand, args, dir, `volume-${port}`);
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/status`, (s) => s === 200);
   return { port, grpcPort, url, proc };
