@@ -10,7 +10,14 @@
 //                          [--connections 16,64] [--workloads write,read,mix] [--client wrk|node]
 //                          [--servers go,ours] [--weed-benchmark-n N] [--no-weed-benchmark]
 //                          [--startup-needles N] [--loadtest-duration D] [--no-loadtest]
+//                          [--per-core LIST] [--ours-node PATH] [--compare DIR]
 //                          [--doc | --no-doc] [--out DIR] [--keep]
+//
+// Per-core rows: each server pinned to one processor (taskset), the load generator to another, so
+// the figure is what one core of a server does, the thing a many-core machine multiplies.
+//
+// Ours runs through bin/weed-volume on the project's pinned Node.js; --ours-node runs it on another
+// (a baseline), and --compare DIR puts such a baseline run's rows beside this run's in BENCHMARKS.md.
 //
 // Besides the load rows: start-up of each server on a volume of 1,000,000 needles and the memory
 // that volume costs (scripts/lib/bench-startup.mjs), and SeaweedFS's own loadtest package against
@@ -26,8 +33,8 @@
 
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, statfsSync, writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { existsSync, mkdirSync, readFileSync, realpathSync, statfsSync, writeFileSync } from "node:fs";
+import { cpus, release, totalmem } from "node:os";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { benchSection, rewriteBenchmarks } from "./lib/bench-doc.mjs";
@@ -47,6 +54,7 @@ import {
   installSignalHandlers,
   isStopping,
   memorySampler,
+  oursLauncher,
   scratchDir,
   startChild,
   startMaster,
@@ -55,7 +63,7 @@ import {
   stopVolume,
   volumeLogTail,
 } from "./lib/bench-procs.mjs";
-import { markdown, sizeLabel, summarize, throughputSvg } from "./lib/bench-report.mjs";
+import { markdown, rowLabel, sizeLabel, summarize, throughputSvg } from "./lib/bench-report.mjs";
 import { benchStartup } from "./lib/bench-startup.mjs";
 import { ensureWeed, root } from "./lib/weed.mjs";
 
@@ -77,6 +85,10 @@ const HELP = `usage: node scripts/bench.mjs [options]   (npm run bench -- [optio
   --startup-needles N   needles in the start-up volume (default 1000000; quick 100000; 0 skips)
   --loadtest-duration D LOADTEST_DURATION of SeaweedFS's loadtest package (default 10s; quick 3s)
   --no-loadtest         skip SeaweedFS's loadtest package
+  --per-core LIST       sizes of the one-core read and write rows (default 1k,64k; quick 1k; none)
+  --ours-node PATH      run ours on this Node.js binary instead of the project's pinned one
+  --compare DIR         a baseline run's results directory (its latest.json): BENCHMARKS.md shows its
+                        rows beside this run's where ours changed by 5% or more
   --doc, --no-doc       rewrite BENCHMARKS.md and its chart (default: yes, except with --quick)
   --out DIR             results directory (default bench/results)
   --keep                keep the scratch directory (logs, data) for a look afterwards
@@ -102,6 +114,9 @@ try {
       "startup-needles": { type: "string" },
       "loadtest-duration": { type: "string" },
       "no-loadtest": { type: "boolean", default: false },
+      "per-core": { type: "string" },
+      "ours-node": { type: "string" },
+      compare: { type: "string" },
       doc: { type: "boolean" },
       "no-doc": { type: "boolean", default: false },
       out: { type: "string" },
@@ -171,6 +186,11 @@ const opts = {
   weedBenchmarkN: args["no-weed-benchmark"] ? 0 : intArg("weed-benchmark-n", quick ? 10_000 : 50_000, 0),
   startupNeedles: intArg("startup-needles", quick ? 100_000 : 1_000_000, 0),
   loadtestDuration: args["no-loadtest"] ? null : (args["loadtest-duration"] ?? (quick ? "3s" : "10s")),
+  perCoreSizes: (args["per-core"] === "none" ? [] : listArg("per-core", quick ? ["1k"] : ["1k", "64k"])).map(
+    parseSize,
+  ),
+  oursNode: args["ours-node"] ?? null,
+  compare: args.compare ?? null,
   doc: args["no-doc"] ? false : (args.doc ?? !quick),
   out: args.out ?? join(root, "bench", "results"),
   keep: args.keep,
@@ -179,6 +199,17 @@ if (!["wrk", "node"].includes(opts.client)) fail(`--client must be wrk or node, 
 if (opts.client === "wrk" && !haveWrk())
   fail("wrk is not installed (apt-get install -y wrk), or use --client node");
 if (opts.readPercent > 100) fail("--read-percent is at most 100");
+// Per-core rows: the server on processor 0, the load generator on processor 1.
+const PER_CORE = { server: "0", client: "1" };
+if (opts.perCoreSizes.length && (cpus().length < 2 || spawnSync("taskset", ["-V"]).status !== 0)) {
+  fail("--per-core needs taskset and two processors (or --per-core none)");
+}
+if (opts.oursNode && spawnSync(opts.oursNode, ["--version"]).status !== 0) {
+  fail(`--ours-node ${opts.oursNode} does not run`);
+}
+if (opts.compare && !existsSync(join(opts.compare, "latest.json"))) {
+  fail(`--compare ${opts.compare}: no latest.json there`);
+}
 if (!existsSync(join(root, "dist", "src", "cli", "main.js"))) {
   fail(
     "dist/src/cli/main.js is missing: build the server first (npm run build, or npx tsc -p tsconfig.json)",
@@ -211,6 +242,13 @@ function rowDefinitions() {
       for (const connections of opts.connections) {
         rows.push({ id: `${workload} ${size} ${connections}`, workload, size, connections });
       }
+    }
+  }
+  // One core each: reads and writes at 16 clients, the server and the load generator pinned apart.
+  for (const size of opts.perCoreSizes) {
+    for (const workload of ["read", "write"]) {
+      const id = `${workload} ${size} 16 1core`;
+      rows.push({ id, workload, size, connections: 16, cores: 1, clientCpus: PER_CORE.client });
     }
   }
   return rows;
@@ -282,10 +320,10 @@ class Bench {
       result.rows[row.id] = await this.measure(volume, row, readList);
       const m = result.rows[row.id];
       log(
-        `  ${row.workload.padEnd(5)} ${sizeLabel(row.size).padStart(6)} ×${String(row.connections).padEnd(3)}` +
+        `  ${rowLabel(row).padEnd(24)}` +
           ` ${m.rps.toFixed(0).padStart(7)} req/s ${m.mbps.toFixed(1).padStart(8)} MB/s` +
           ` p50 ${m.p50ms.toFixed(2)} ms p99 ${m.p99ms.toFixed(2)} ms` +
-          ` cpu ${m.cpuPer10k.toFixed(2)} s/10k rss ${m.peakRssMb.toFixed(0)} MB` +
+          ` cpu ${m.cpuUsPerReq.toFixed(1)} µs/req rss ${m.peakRssMb.toFixed(0)} MB` +
           ` (client cpu ${m.clientCpuPct.toFixed(0)}%${m.errors ? `, ${m.errors} ERRORS` : ""})`,
       );
     }
@@ -303,6 +341,7 @@ class Bench {
       bodyFile: this.body(row.size).file,
       readList,
       ranges: [],
+      cpus: row.clientCpus ?? "",
     };
     if (row.workload !== "read") {
       w.ranges = await reserveRanges(this.master, volume, RANGES, rangeKeys(row.size));
@@ -348,7 +387,7 @@ class Bench {
       meanMs: r.latencyUs.mean / 1000,
       maxMs: r.latencyUs.max / 1000,
       cpuSeconds: cpuAfter - cpuBefore,
-      cpuPer10k: ok > 0 ? ((cpuAfter - cpuBefore) / ok) * 10_000 : Number.NaN,
+      cpuUsPerReq: ok > 0 ? ((cpuAfter - cpuBefore) / ok) * 1e6 : Number.NaN,
       cpuCores: (cpuAfter - cpuBefore) / seconds,
       peakRssMb: peakKb / 1024,
       errors: e.status + socketErrors,
@@ -454,22 +493,20 @@ function notesFor(runs, summary) {
       if (errs.length) {
         const e = errs[0].errorDetail;
         notes.push(
-          `${row.workload} ${row.sizeLabel} ×${row.connections}, ${name[kind]}: failed requests in ${errs.length} ` +
+          `${row.label}, ${name[kind]}: failed requests in ${errs.length} ` +
             `round(s) (first: ${e.status} HTTP errors, ${e.connect + e.read + e.write} socket errors, ${e.timeout} timeouts).`,
         );
       }
       const few = row[kind]?.rounds.filter((r) => r.okRequests < 5 * row.connections) ?? [];
       if (few.length) {
         notes.push(
-          `${row.workload} ${row.sizeLabel} ×${row.connections}, ${name[kind]}: as few as ${Math.min(...few.map((r) => r.okRequests))} ` +
+          `${row.label}, ${name[kind]}: as few as ${Math.min(...few.map((r) => r.okRequests))} ` +
             "requests completed in a row, under 5 a client: requests cut off at the end weigh heavily, so " +
             "throughput is understated and uncertain (use a longer --duration).",
         );
       }
       if (!row[kind] && opts.servers.includes(kind)) {
-        notes.push(
-          `${row.workload} ${row.sizeLabel} ×${row.connections}, ${name[kind]}: not run (low disk space).`,
-        );
+        notes.push(`${row.label}, ${name[kind]}: not run (low disk space).`);
       }
     }
   }
@@ -503,6 +540,12 @@ function gitCommit() {
   }
 }
 
+/** "24.21.0" of a node binary, as it reports itself. */
+function nodeVersionOf(node) {
+  const r = spawnSync(node, ["--version"], { encoding: "utf8" });
+  return r.stdout?.trim().replace(/^v/, "") || "unknown";
+}
+
 function weedVersion(weed) {
   const r = spawnSync(weed, ["version"], { encoding: "utf8" });
   // "version 30GB 4.53  linux amd64"
@@ -530,8 +573,16 @@ async function main() {
   // turn, each on a fresh server and data directory, the order alternating from slot to slot.
   const slots = opts.sizes.map((size) => ({
     label: sizeLabel(size),
-    rows: rows.filter((r) => r.size === size),
+    rows: rows.filter((r) => r.size === size && !r.cores),
   }));
+  for (const size of opts.perCoreSizes) {
+    slots.push({
+      label: `${sizeLabel(size)}, one core`,
+      rows: rows.filter((r) => r.size === size && r.cores),
+      cpus: PER_CORE.server,
+    });
+  }
+  const ours = oursLauncher(opts.oursNode, work);
   if (opts.weedBenchmarkN > 0) slots.push({ label: "weed benchmark", rows: [], weedBenchmark: true });
   const runs = { go: [], ours: [] };
   let turn = 0;
@@ -541,9 +592,10 @@ async function main() {
       const order = turn++ % 2 === 0 ? ["go", "ours"] : ["ours", "go"];
       for (const kind of order.filter((k) => opts.servers.includes(k))) {
         log(
-          `round ${round}/${opts.rounds}, ${slot.label}: ${kind === "go" ? "Go weed volume" : "ours (bin/weed-volume)"}`,
+          `round ${round}/${opts.rounds}, ${slot.label}: ${kind === "go" ? "Go weed volume" : `ours (${opts.oursNode ? `on ${opts.oursNode}` : "bin/weed-volume"})`}`,
         );
-        const volume = await startVolume(kind, weed, master, work);
+        const volume = await startVolume(kind, weed, master, work, { ours, cpus: slot.cpus ?? "" });
+        if (kind === "ours") bench.oursExe ??= realpathSync(`/proc/${volume.pid}/exe`);
         try {
           const r = await bench.suite(volume, slot.rows, { weedBenchmark: slot.weedBenchmark });
           const into = runs[kind][round - 1];
@@ -565,19 +617,20 @@ async function main() {
           needles: opts.startupNeedles,
           rounds: opts.rounds,
           servers: opts.servers,
+          ours,
           log,
         })
       : null;
   const loadtest = opts.loadtestDuration
-    ? await benchLoadtest({ weed, servers: opts.servers, sustained: opts.loadtestDuration, log })
+    ? await benchLoadtest({ weed, servers: opts.servers, sustained: opts.loadtestDuration, ours, log })
     : null;
 
   const summary = summarize(rows, runs);
   const cpu = cpus()[0]?.model ?? "cpu";
   const meta = {
     date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
-    machine: `${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 1024 ** 3)} GiB`,
-    node: process.versions.node,
+    machine: `${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 1024 ** 3)} GiB, Linux ${release()}`,
+    node: nodeVersionOf(bench.oursExe ?? opts.oursNode ?? process.execPath),
     weedVersion: weedVersion(weed),
     commit: gitCommit(),
     loadGenerator,
@@ -589,6 +642,11 @@ async function main() {
     readObjectsNote: `objects written just before (${opts.sizes
       .map((s) => `${prefillCount(s)} × ${sizeLabel(s)}`)
       .join(", ")})`,
+    perCoreNote: opts.perCoreSizes.length
+      ? `Rows marked "1 core": the volume server pinned to processor ${PER_CORE.server} (taskset, all ` +
+        `its threads), the load generator to processor ${PER_CORE.client}, on a fresh server and ` +
+        "data directory of their own."
+      : "",
     weedBenchmarkNote:
       `\`weed benchmark -n=${opts.weedBenchmarkN} -c=16 -size=1024 -collection=\` against each server in turn ` +
       "(multipart uploads of 1024-1087 bytes through master assigns, then random reads).",
@@ -616,6 +674,7 @@ async function main() {
       startup,
       loadtest,
       meta,
+      baseline: opts.compare ? JSON.parse(readFileSync(join(opts.compare, "latest.json"), "utf8")) : null,
       report: md,
       command: meta.command,
       findingsFile: join(root, "bench", "findings.json"),

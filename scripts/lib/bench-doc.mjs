@@ -18,7 +18,7 @@ function verdicts(summary, startup, loadtest) {
   const add = (target, label, ratio, ok, detail) => out.push({ target, label, ratio, ok, detail });
   for (const r of summary.rows) {
     if (!r.ratio) continue;
-    const label = `${r.workload} ${r.sizeLabel} ×${r.connections}`;
+    const label = r.label;
     add("throughput", label, r.ratio.rps, r.ratio.rps >= 1, "req/s ours/Go");
     add("p99", label, r.ratio.p99ms, r.ratio.p99ms <= 1, "p99 ours/Go");
     add("rss", label, r.ratio.peakRssMb, r.ratio.peakRssMb <= 1.5, "peak RSS ours/Go");
@@ -141,8 +141,114 @@ function loadtestSection(loadtest) {
   ];
 }
 
+/** Every figure two runs share, by name: { label, go, ours, cpu? } with throughput in req/s or ops/s. */
+function comparable(run) {
+  const out = new Map();
+  for (const r of run.rows ?? []) {
+    if (!r.go || !r.ours) continue;
+    out.set(r.label, {
+      go: r.go.median.rps,
+      ours: r.ours.median.rps,
+      goCpu: r.go.median.cpuUsPerReq,
+      oursCpu: r.ours.median.cpuUsPerReq,
+    });
+  }
+  const wb = run.weedBenchmark;
+  for (const phase of ["write", "read"]) {
+    const key = `${phase}Rps`;
+    if (wb?.go && wb?.ours)
+      out.set(`weed benchmark ${phase}`, { go: wb.go.median[key], ours: wb.ours.median[key] });
+  }
+  for (const r of run.loadtest?.rows ?? []) {
+    if (Number.isFinite(r.go?.opsPerSec) && Number.isFinite(r.ours?.opsPerSec)) {
+      out.set(`loadtest ${r.name}`, { go: r.go.opsPerSec, ours: r.ours.opsPerSec });
+    }
+  }
+  // Start-up as starts a second, so that higher is better here too.
+  if (run.startup?.go && run.startup?.ours) {
+    out.set(`start-ups a second, ${run.startup.needles.toLocaleString("en")} needles`, {
+      go: 1 / run.startup.go.seconds,
+      ours: 1 / run.startup.ours.seconds,
+    });
+  }
+  return out;
+}
+
+/**
+ * A baseline run (ours on an older Node.js, same machine, each run with its own Go figures) beside
+ * this one: the rows where ours moved by 5% or more.
+ */
+function baselineSection(baseline, current) {
+  if (!baseline) return [];
+  const before = comparable(baseline);
+  const after = comparable(current);
+  const f = (x) => formatNumber(x, x < 100 ? 2 : 0);
+  const cpu = (x) => (x === undefined ? "–" : formatNumber(x, 1));
+  const lines = [];
+  let unchanged = 0;
+  for (const [label, a] of after) {
+    const b = before.get(label);
+    if (!b) continue;
+    const change = a.ours / b.ours;
+    if (Math.abs(change - 1) < 0.05) {
+      unchanged++;
+      continue;
+    }
+    lines.push([
+      label,
+      f(b.go),
+      f(b.ours),
+      formatRatio(b.ours / b.go),
+      cpu(b.oursCpu),
+      f(a.go),
+      f(a.ours),
+      formatRatio(a.ours / a.go),
+      cpu(a.oursCpu),
+      formatRatio(change),
+    ]);
+  }
+  const from = baseline.meta.node;
+  const to = current.meta.node;
+  return [
+    `### Ours on Node.js ${from} and on ${to}`,
+    "",
+    `The baseline is \`${baseline.meta.command}\` run on ${baseline.meta.date} on the same machine ` +
+      `(${baseline.meta.machine}) with ours on Node.js ${from}; each run measured Go's server too, ` +
+      "so the Go columns show how far the machine itself moved between them. Throughput is req/s " +
+      "(loadtest: ops/s; start-up: starts a second), CPU is ours' µs a request. Rows where ours moved " +
+      `by 5% or more; ${unchanged} other row(s) moved less.`,
+    "",
+    table(
+      [
+        "row",
+        `Go (${from} run)`,
+        `ours ${from}`,
+        "ours/Go",
+        `CPU µs ${from}`,
+        `Go (${to} run)`,
+        `ours ${to}`,
+        "ours/Go",
+        `CPU µs ${to}`,
+        `ours ${to}/${from}`,
+      ],
+      lines,
+    ),
+    "",
+  ];
+}
+
 /** The generated section's Markdown. `report` is bench-report's markdown() (its # title dropped). */
-export function benchSection({ summary, startup, loadtest, meta, report, command, findingsFile, chart }) {
+export function benchSection({
+  summary,
+  startup,
+  loadtest,
+  meta,
+  baseline = null,
+  report,
+  command,
+  findingsFile,
+  chart,
+}) {
   const all = verdicts(summary, startup, loadtest);
   const findings = loadFindings(findingsFile);
   const parts = [BEGIN, "", "## Side by side with the Go server (`npm run bench`)", ""];
@@ -184,7 +290,12 @@ export function benchSection({ summary, startup, loadtest, meta, report, command
   }
   parts.push("### Results", "");
   parts.push(report.replace(/^# .*\n+/, "").replace(/^## /gm, "#### "));
-  parts.push(...startupSection(startup), ...loadtestSection(loadtest), END);
+  parts.push(
+    ...startupSection(startup),
+    ...loadtestSection(loadtest),
+    ...baselineSection(baseline, { ...summary, startup, loadtest, meta }),
+    END,
+  );
   return parts.join("\n");
 }
 

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { Agent, request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { cpuSeconds, getJson, IP, startChild } from "./bench-procs.mjs";
+import { cpuSeconds, getJson, IP, pinned, startChild } from "./bench-procs.mjs";
 import { root } from "./weed.mjs";
 
 export const WRK_SCRIPT = join(root, "bench", "http", "wrk-workload.lua");
@@ -185,7 +185,7 @@ async function runWrk(volume, w) {
     WRK_SCRIPT,
     `${volume.url}/`,
   ];
-  const child = startChild("wrk", args, { env });
+  const child = startChild(...pinned(w.cpus, "wrk", args), { env });
   let out = "";
   let err = "";
   child.stdout.on("data", (d) => {

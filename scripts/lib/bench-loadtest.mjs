@@ -3,9 +3,8 @@
 // RUST_VOLUME_BINARY, as the conformance suite drives our binary), their `RESULT impl=...` lines
 // folded into one row a test case: ops/s and p50/p99 where the case prints them, Go and ours.
 
-import { join } from "node:path";
 import { runGoTestJson } from "./go-test.mjs";
-import { goModuleDir, root } from "./weed.mjs";
+import { goModuleDir } from "./weed.mjs";
 
 const PACKAGE = "github.com/seaweedfs/seaweedfs/test/volume_server/loadtest";
 const TESTS = "^(TestBenchmarkVolumeServer|TestLatencyPercentiles|TestSustainedP99)$";
@@ -47,11 +46,11 @@ export function parseResults(lines) {
   return cases;
 }
 
-async function runOnce(impl, weed, env, log) {
+async function runOnce(impl, weed, env, ours, log) {
   const runEnv = { ...process.env, ...env, WEED_BINARY: weed };
   if (impl === "ours") {
     runEnv.VOLUME_SERVER_IMPL = "rust";
-    runEnv.RUST_VOLUME_BINARY = join(root, "bin", "weed-volume");
+    runEnv.RUST_VOLUME_BINARY = ours;
   } else {
     delete runEnv.VOLUME_SERVER_IMPL;
   }
@@ -67,13 +66,13 @@ async function runOnce(impl, weed, env, log) {
 }
 
 /**
- * Both runs, Go first; answers { rows: [{ name, go, ours, ratio }], failed: { go, ours }, duration }.
+ * Both runs, Go first (ours from the launcher `ours`); answers { rows: [{ name, go, ours, ratio }], failed: { go, ours }, duration }.
  * `sustained` is LOADTEST_DURATION (Go duration) for TestSustainedP99's four cases.
  */
-export async function benchLoadtest({ weed, servers, sustained, log }) {
+export async function benchLoadtest({ weed, servers, sustained, ours, log }) {
   const env = { LOADTEST_DURATION: sustained };
   const runs = {};
-  for (const impl of servers) runs[impl] = await runOnce(impl, weed, env, log);
+  for (const impl of servers) runs[impl] = await runOnce(impl, weed, env, ours, log);
   const names = new Set(servers.flatMap((impl) => [...runs[impl].cases.keys()]));
   const rows = [...names].map((name) => {
     const row = { name };

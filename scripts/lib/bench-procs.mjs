@@ -4,7 +4,16 @@
 // on Ctrl-C.
 
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -189,10 +198,11 @@ export async function masterDataNodes(master) {
 }
 
 /**
- * How our server starts: BENCH_CPU_PROF=DIR runs node with a V8 CPU profile written into DIR when
- * the server exits, for a look at the hot functions under the bench's load.
+ * How our server starts: through `launcher` (bin/weed-volume, or a wrapper that runs main.js on
+ * another Node.js: see oursLauncher). BENCH_CPU_PROF=DIR runs it on the bench's own node with a V8
+ * CPU profile written into DIR when the server exits, for a look at the hot functions under load.
  */
-function oursCommand(args) {
+function oursCommand(args, launcher) {
   const dir = process.env.BENCH_CPU_PROF;
   if (!dir) return [launcher, args];
   return [
@@ -202,11 +212,36 @@ function oursCommand(args) {
 }
 
 /**
- * Spawns a volume server, Go's (`weed volume`) or ours (bin/weed-volume), with the same flags, on
- * `dataDir` (a fresh one when not given) plus `extraArgs`, without waiting for it; `spawnedAt` is performance.now()
- * just before the spawn.
+ * The launcher of ours: bin/weed-volume (the project's pinned Node.js), or, given `node` (a path),
+ * a wrapper in `workDir` that runs dist/src/cli/main.js on that Node.js, past the launcher's
+ * version check: a baseline measured on an older runtime.
  */
-export async function spawnVolume(kind, weed, master, workDir, { dataDir = null, extraArgs = [] } = {}) {
+export function oursLauncher(node, workDir) {
+  if (!node) return launcher;
+  const wrapper = join(workDir, "weed-volume-on-node");
+  writeFileSync(wrapper, `#!/bin/sh\nexec '${node}' '${join(root, "dist/src/cli/main.js")}' "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  return wrapper;
+}
+
+/** `command args` run on the given processors only (taskset), or as it is when `cpus` is empty. */
+export function pinned(cpus, command, args) {
+  return cpus ? ["taskset", ["-c", cpus, command, ...args]] : [command, args];
+}
+
+/**
+ * Spawns a volume server, Go's (`weed volume`) or ours (the launcher `ours`),
+ * with the same flags, on `dataDir` (a fresh one when not given) plus `extraArgs`, on the processors
+ * `cpus` (taskset; all when empty), without waiting for it; `spawnedAt` is performance.now() just
+ * before the spawn.
+ */
+export async function spawnVolume(
+  kind,
+  weed,
+  master,
+  workDir,
+  { dataDir = null, extraArgs = [], ours = launcher, cpus = "" } = {},
+) {
   const port = await freePort();
   const grpcPort = await freePort();
   const dir = dataDir ?? mkdtempSync(join(workDir, `${kind}-data-`));
@@ -222,10 +257,8 @@ export async function spawnVolume(kind, weed, master, workDir, { dataDir = null,
     ...extraArgs,
   ];
   const spawnedAt = performance.now();
-  const child =
-    kind === "go"
-      ? startChild(weed, ["volume", ...args], { logFile, cwd: workDir })
-      : startChild(...oursCommand(args), { logFile, cwd: workDir });
+  const [command, argv] = kind === "go" ? [weed, ["volume", ...args]] : oursCommand(args, ours);
+  const child = startChild(...pinned(cpus, command, argv), { logFile, cwd: workDir });
   const address = `${IP}:${port}`;
   const url = `http://${address}`;
   return { kind, port, grpcPort, address, url, dataDir: dir, logFile, child, pid: child.pid, spawnedAt };

@@ -6,7 +6,7 @@ export const METRICS = [
   { key: "mbps", label: "MB/s", better: "higher", digits: 1 },
   { key: "p50ms", label: "p50 ms", better: "lower", digits: 2 },
   { key: "p99ms", label: "p99 ms", better: "lower", digits: 2 },
-  { key: "cpuPer10k", label: "CPU s/10k req", better: "lower", digits: 2 },
+  { key: "cpuUsPerReq", label: "CPU µs/req", better: "lower", digits: 1 },
   { key: "peakRssMb", label: "peak RSS MB", better: "lower", digits: 0 },
 ];
 
@@ -29,6 +29,12 @@ export function formatRatio(x) {
   return Number.isFinite(x) ? `${x.toFixed(2)}×` : "–";
 }
 
+/** "read 1 KB ×16", and ", 1 core" for a row whose server was pinned to one processor. */
+export function rowLabel(row) {
+  const base = `${row.workload} ${sizeLabel(row.size)} ×${row.connections}`;
+  return row.cores ? `${base}, ${row.cores} core${row.cores > 1 ? "s" : ""}` : base;
+}
+
 export function sizeLabel(bytes) {
   if (bytes >= 1 << 20 && bytes % (1 << 20) === 0) return `${bytes / (1 << 20)} MB`;
   if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KB`;
@@ -41,7 +47,7 @@ export function sizeLabel(bytes) {
  */
 export function summarize(rowDefs, runs) {
   const rows = rowDefs.map((def) => {
-    const row = { ...def, sizeLabel: sizeLabel(def.size) };
+    const row = { ...def, sizeLabel: sizeLabel(def.size), label: rowLabel(def) };
     for (const kind of ["go", "ours"]) {
       const rounds = (runs[kind] ?? []).map((r) => r.rows[def.id]).filter(Boolean);
       if (rounds.length === 0) continue;
@@ -95,7 +101,7 @@ export function markdown(summary, meta) {
   parts.push("");
   parts.push(
     [
-      `${meta.date} · ${meta.machine} · Node ${meta.node} · weed ${meta.weedVersion} · ours at ${meta.commit}`,
+      `${meta.date} · ${meta.machine} · ours on Node.js ${meta.node} · weed ${meta.weedVersion} · ours at ${meta.commit}`,
       `load: ${meta.loadGenerator}; ${meta.seconds} s a row after a ${meta.warmup} s warm-up; ` +
         `${meta.rounds} round(s); in each, for every object size, a fresh Go server then a fresh one of ours ` +
         "(or the other way round, alternating), same flags; medians over rounds quoted; ratio = ours / Go.",
@@ -105,7 +111,9 @@ export function markdown(summary, meta) {
         "Before every row dirty pages are written back (sync); before a write row the page cache is also " +
         "dropped (as root), so each server's writes start from the same memory state.",
       `CPU and peak RSS are the volume server process's (/proc/<pid>/stat utime+stime; VmHWM reset ` +
-        `per row and VmRSS sampled every 100 ms).`,
+        "per row and VmRSS sampled every 100 ms); CPU µs/req is that CPU time over the requests answered, " +
+        "the figure that moves least from one machine to another.",
+      ...(meta.perCoreNote ? [meta.perCoreNote] : []),
     ].join("  \n"),
   );
   parts.push("");
@@ -113,7 +121,7 @@ export function markdown(summary, meta) {
   for (const m of METRICS) header.push(`${m.label} Go`, `${m.label} ours`, "ratio");
   header.push("errors Go/ours");
   const lines = summary.rows.map((row) => {
-    const cells = [`${row.workload} ${row.sizeLabel} ×${row.connections}`];
+    const cells = [row.label];
     for (const m of METRICS) {
       cells.push(
         formatNumber(row.go?.median[m.key], m.digits),
@@ -137,7 +145,7 @@ export function markdown(summary, meta) {
     parts.push("");
     parts.push(
       `Load generator near saturation (> 90% CPU a thread) in: ${busy
-        .map((r) => `${r.workload} ${r.sizeLabel} ×${r.connections}`)
+        .map((r) => r.label)
         .join(", ")}: those rows may understate the faster server.`,
     );
   }
@@ -195,7 +203,9 @@ function tickLabel(v) {
   return String(v);
 }
 
-export function throughputSvg(summary, meta) {
+export function throughputSvg(all, meta) {
+  // The chart compares the servers on the whole machine; rows pinned to one core are tabled only.
+  const summary = { ...all, rows: all.rows.filter((r) => !r.cores) };
   const workloads = [...new Set(summary.rows.map((r) => r.workload))];
   const sizes = [...new Set(summary.rows.map((r) => r.size))].sort((a, b) => a - b);
   const conns = [...new Set(summary.rows.map((r) => r.connections))].sort((a, b) => a - b);

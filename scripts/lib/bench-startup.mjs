@@ -62,8 +62,8 @@ async function millisUntilServed(volume, fid) {
 }
 
 /** Resident memory (MiB) of a server started on an empty directory, once idle. */
-async function emptyRssMb(kind, weed, master, work) {
-  const volume = await spawnVolume(kind, weed, master, work);
+async function emptyRssMb(kind, weed, master, work, ours) {
+  const volume = await spawnVolume(kind, weed, master, work, { ours });
   try {
     await waitUntil(
       `${kind} /status`,
@@ -79,10 +79,11 @@ async function emptyRssMb(kind, weed, master, work) {
 }
 
 /**
- * `rounds` starts of each server (order alternating) on copies of one volume of `needles` needles;
+ * `rounds` starts of each server (order alternating; ours from the launcher `ours`) on copies of one
+ * volume of `needles` needles;
  * answers medians: { needles, go: {seconds, rssMb, emptyRssMb, bytesPerNeedle}, ours: {...}, ratio }.
  */
-export async function benchStartup({ weed, master, work, needles, rounds, servers, log }) {
+export async function benchStartup({ weed, master, work, needles, rounds, servers, ours, log }) {
   const source = join(work, "startup-volume");
   mkdirSync(source, { recursive: true });
   const t0 = Date.now();
@@ -96,10 +97,10 @@ export async function benchStartup({ weed, master, work, needles, rounds, server
     const order = round % 2 === 0 ? servers : [...servers].reverse();
     for (const kind of order) {
       const s = samples[kind];
-      s.emptyRssMb.push(await emptyRssMb(kind, weed, master, work));
+      s.emptyRssMb.push(await emptyRssMb(kind, weed, master, work, ours));
       const dataDir = mkdtempSync(join(work, `${kind}-startup-`));
       cpSync(source, dataDir, { recursive: true });
-      const volume = await spawnVolume(kind, weed, master, work, { dataDir });
+      const volume = await spawnVolume(kind, weed, master, work, { dataDir, ours });
       try {
         s.seconds.push((await millisUntilServed(volume, lastFid)) / 1000);
         await sleep(SETTLE_MS);
