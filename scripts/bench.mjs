@@ -280,6 +280,8 @@ class Bench {
     this.master = master;
     this.work = work;
     this.bodies = new Map();
+    /** The node binary our first server ran on (/proc/PID/exe), for the report. */
+    this.oursExe = undefined;
   }
 
   body(size) {
