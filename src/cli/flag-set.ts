@@ -3,7 +3,7 @@
 // Written by hand because no npm parser follows Go's rules (single-dash long names, no bundling,
 // bools that never take the next argument, Go's number and duration syntax).
 
-import { formatGoDuration, ParseError, parseGoBool, parseGoDuration, parseGoInt } from "./go-values.js";
+import { formatGoDuration, ParseError, parseGoBool, parseGoDuration, parseGoInt } from "../util/go-values.js";
 
 export type FlagKind = "int" | "int64" | "string" | "bool" | "duration";
 type ValueOf<K extends FlagKind> = K extends "bool" ? boolean : K extends "string" ? string : number;

@@ -2,12 +2,13 @@
 // `weed [global flags] volume [flags]`. Bad flags exit 2 with one line before anything is touched.
 
 import { readFileSync } from "node:fs";
+import type { VolumeServerOptions } from "../config/volume-server-options.js";
 import { serveDebug, startExitProfiles } from "../metrics/profiling.js";
 import { loadSecurityConfig } from "../security/config.js";
 import { MapHeadStart } from "../storage/store/map-head-start.js";
 import { configureLog, log } from "../util/log.js";
 import { FlagError, HelpRequested, type ParseResult } from "./flag-set.js";
-import { buildOptions, type VolumeServerOptions } from "./options.js";
+import { buildOptions } from "./options.js";
 import { volumeFlagSet } from "./volume-flags.js";
 
 const USAGE_LINE = "weed-volume -port=8080 -dir=/tmp -max=5 -ip=server_name -master=localhost:9333";

@@ -1,9 +1,7 @@
 // -minFreeSpace / -minFreeSpacePercent values as weed reads them: a number up to 100 is a percentage,
 // anything else a byte size with an optional unit ("10GiB", "500M", "1,000,000").
 
-export type MinFreeSpace =
-  | { kind: "percent"; percent: number; raw: string }
-  | { kind: "bytes"; bytes: number; raw: string };
+import type { MinFreeSpace } from "../config/volume-server-options.js";
 
 const UNITS: Record<string, number> = {};
 for (const [i, letter] of ["", "k", "m", "g", "t", "p", "e"].entries()) {

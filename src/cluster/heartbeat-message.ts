@@ -1,7 +1,7 @@
 // Builds the heartbeat messages from the store: identity, capacities per disk type, the data
 // directories' uuids and tags, the full volume list, and the short messages of volume deltas.
 
-import type { VolumeServerOptions } from "../cli/options.js";
+import type { VolumeServerOptions } from "../config/volume-server-options.js";
 import {
   Heartbeat,
   type VolumeEcShardInformationMessage,

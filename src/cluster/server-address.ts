@@ -28,3 +28,8 @@ export function toGrpcAddress(address: string): string {
 export function sameServer(a: string, b: string): boolean {
   return a === b || toHttpAddress(a) === toHttpAddress(b);
 }
+
+/** "host:port", bracketing an IPv6 host as Go's net.JoinHostPort does. */
+export function joinHostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}

@@ -3,7 +3,7 @@
 // WEED_TLS_CERT_REFRESH_INTERVAL (a Go duration); we poll at the same cadence.
 
 import { readFileSync, statSync } from "node:fs";
-import { parseGoDuration } from "../cli/go-values.js";
+import { parseGoDuration } from "../util/go-values.js";
 
 const DEFAULT_REFRESH_MS = 5 * 3_600_000;
 

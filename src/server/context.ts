@@ -1,9 +1,9 @@
 // What every adapter (HTTP, gRPC, heartbeat) shares: the options, the security configuration and
 // the server's life-cycle state. Adapters read it; only the volume server and heartbeat change it.
 
-import type { VolumeServerOptions } from "../cli/options.js";
 import type { PeerClients } from "../cluster/clients.js";
 import type { VolumeLookup } from "../cluster/volume-lookup.js";
+import type { VolumeServerOptions } from "../config/volume-server-options.js";
 import type { SecurityConfig } from "../security/config.js";
 import type { Guard } from "../security/guard.js";
 import type { Store } from "../storage/store/store.js";

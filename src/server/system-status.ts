@@ -1,7 +1,7 @@
 // Disk and memory figures reported by /status, VolumeServerStatus and the heartbeat.
 
 import { freemem, totalmem } from "node:os";
-import type { DataFolder } from "../cli/options.js";
+import type { DataFolder } from "../config/volume-server-options.js";
 import { DiskStatus, MemStatus } from "../pb/volume_server.js";
 import { diskUsage } from "../util/disk.js";
 

@@ -3,7 +3,6 @@
 // preStopSeconds, close public, admin and gRPC, then the store).
 
 import { accessSync, constants, statSync } from "node:fs";
-import { joinHostPort, type VolumeServerOptions } from "../cli/options.js";
 import { PeerClients } from "../cluster/clients.js";
 import { MasterHeartbeat } from "../cluster/heartbeat.js";
 import { ecShardDelta } from "../cluster/heartbeat-ec.js";
@@ -16,8 +15,9 @@ import {
   volumeShortInformation,
 } from "../cluster/heartbeat-message.js";
 import { checkWithMaster, learnStorageBackendsAtStart } from "../cluster/master-configuration.js";
-import { toHttpAddress } from "../cluster/server-address.js";
+import { joinHostPort, toHttpAddress } from "../cluster/server-address.js";
 import { VolumeLookup } from "../cluster/volume-lookup.js";
+import type { VolumeServerOptions } from "../config/volume-server-options.js";
 import { instrumentedStore, MetricsPusher, serveMetrics } from "../metrics/metrics-http.js";
 import { handleProfiling } from "../metrics/profiling.js";
 import { VolumeMetrics } from "../metrics/volume-metrics.js";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { formatGoDuration, parseGoBool, parseGoDuration, parseGoInt } from "../../src/cli/go-values.js";
+import { formatGoDuration, parseGoBool, parseGoDuration, parseGoInt } from "../../src/util/go-values.js";
 
 test("integers follow strconv.ParseInt with base 0", () => {
   const ok: [string, bigint][] = [
