@@ -11,6 +11,7 @@ import {
   freePort,
   launcher,
   type Master,
+  type Proc,
   scratchDir,
   startMaster,
   startProcess,
@@ -20,12 +21,15 @@ import {
 const ROUNDS = 20;
 let scratch: ReturnType<typeof scratchDir>;
 let master: Master;
+/** The running server, stopped by after() too: a failed round must not leave it running. */
+let server: Proc | undefined;
 
 before(async () => {
   scratch = scratchDir("wv-crash-");
   master = await startMaster(scratch.dir);
 });
 after(async () => {
+  await server?.stop("SIGKILL");
   await master?.proc.stop();
   scratch?.cleanup();
 });
@@ -51,6 +55,7 @@ test(`acknowledged writes survive SIGKILL, ${ROUNDS} rounds`, async () => {
       scratch.dir,
       "volume",
     );
+    server = proc;
     await waitFor(`${url}/status`, (s) => s === 200);
     return proc;
   };
@@ -110,6 +115,9 @@ test(`acknowledged writes survive SIGKILL, ${ROUNDS} rounds`, async () => {
         deleted.add(fid);
         continue;
       }
+      // The kill fell between the delete's .dat record and its .idx entry: that size-0 record is
+      // re-indexed at start-up as weed re-indexes it, an empty needle (see power-loss.test).
+      if (deleteSent.has(fid) && r.status === 200 && body.length === 0) continue;
       assert.equal(r.status, 200, `round ${round}: acknowledged ${fid} lost`);
       assert.equal(createHash("sha256").update(body).digest("hex"), hash, `round ${round}: ${fid} differs`);
     }
