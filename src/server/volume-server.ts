@@ -18,7 +18,7 @@ import { checkWithMaster, learnStorageBackendsAtStart } from "../cluster/master-
 import { joinHostPort, toHttpAddress } from "../cluster/server-address.js";
 import { VolumeLookup } from "../cluster/volume-lookup.js";
 import type { VolumeServerOptions } from "../config/volume-server-options.js";
-import { instrumentedStore, MetricsPusher, serveMetrics } from "../metrics/metrics-http.js";
+import { MetricsPusher, serveMetrics } from "../metrics/metrics-http.js";
 import { handleProfiling } from "../metrics/profiling.js";
 import { VolumeMetrics } from "../metrics/volume-metrics.js";
 import { configInt, configString, type SecurityConfig } from "../security/config.js";
@@ -36,6 +36,7 @@ import { serverHeader, versionString } from "../version.js";
 import type { ServerContext } from "./context.js";
 import { startGrpcServer } from "./grpc/server.js";
 import { InflightLimiter } from "./http/inflight.js";
+import { instrumentedStore } from "./http/instrumented-store.js";
 import { type HttpListener, listenHttp } from "./http/listeners.js";
 import { adminRouter, needleHandlers, publicRouter } from "./http/router.js";
 import { StateFile } from "./state-file.js";
